@@ -1,0 +1,307 @@
+"""The queue domain's data: restaurants, their menus, the parties (orders) in their queues,
+and the append-only log of everything that happened to each party.
+
+Models hold data and invariants only; every change goes through orders.services.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+# Codes a host reads out loud and a diner types: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
+ORDER_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+ORDER_CODE_LENGTH = 4
+
+
+def new_public_token():
+    return secrets.token_urlsafe(24)
+
+
+class RestaurantProfile(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    total_tables = models.PositiveIntegerField(default=10, validators=[MinValueValidator(1)])
+    currently_occupied_tables = models.PositiveIntegerField(
+        default=0,
+        help_text="Seated app parties plus walk-ins the host adds by hand.",
+    )
+    avg_dine_in_duration_minutes = models.PositiveIntegerField(
+        default=50, validators=[MinValueValidator(5), MaxValueValidator(600)]
+    )
+    arrival_grace_minutes = models.PositiveIntegerField(
+        default=10,
+        help_text="How long after the target arrival time a party may still turn up.",
+    )
+    default_travel_minutes = models.PositiveIntegerField(
+        default=10,
+        help_text="Time a notified party is given to arrive.",
+    )
+    max_party_size = models.PositiveIntegerField(
+        default=12, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    order_required = models.BooleanField(
+        default=True, help_text="Diners must order at least one item when they join."
+    )
+    accepting_joins = models.BooleanField(default=True, help_text="Open for joining the queue.")
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="staffed_restaurants"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(currently_occupied_tables__lte=models.F("total_tables")),
+                name="occupied_tables_within_total",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("diner:restaurant", args=[self.slug])
+
+    @property
+    def free_tables(self):
+        return max(0, self.total_tables - self.currently_occupied_tables)
+
+    def is_staffed_by(self, user):
+        if not user.is_authenticated or not user.is_active:
+            return False
+        if user.is_superuser:
+            return True
+        return self.staff.filter(pk=user.pk).exists()
+
+
+class MenuItem(models.Model):
+    restaurant = models.ForeignKey(
+        RestaurantProfile, on_delete=models.CASCADE, related_name="menu_items"
+    )
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(
+        max_digits=8, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    estimated_prep_time_minutes = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(0), MaxValueValidator(240)]
+    )
+    available = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["restaurant", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["restaurant", "name"], name="unique_menu_item_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.restaurant})"
+
+
+class OrderStatus(models.TextChoices):
+    IN_QUEUE = "IN_QUEUE", "Waiting in queue"
+    AWAITING_ARRIVAL = "AWAITING_ARRIVAL", "Heading over"
+    RECEIVED = "RECEIVED", "Kitchen received"
+    PREPARING = "PREPARING", "Preparing"
+    READY = "READY", "Seated"
+    COMPLETED = "COMPLETED", "Completed"
+    CANCELLED = "CANCELLED", "Cancelled"
+    NO_SHOW = "NO_SHOW", "No-show"
+
+
+# Parties still in the restaurant's evening: they hold an order code.
+ACTIVE_STATUSES = (
+    OrderStatus.IN_QUEUE,
+    OrderStatus.AWAITING_ARRIVAL,
+    OrderStatus.RECEIVED,
+    OrderStatus.PREPARING,
+    OrderStatus.READY,
+)
+# Told to come, not yet seated: they will take the next tables before anyone still waiting.
+HEADING_OVER_STATUSES = (
+    OrderStatus.AWAITING_ARRIVAL,
+    OrderStatus.RECEIVED,
+    OrderStatus.PREPARING,
+)
+FINAL_STATUSES = (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.NO_SHOW)
+
+
+class Order(models.Model):
+    """A party in a restaurant's queue, together with the food it ordered."""
+
+    restaurant = models.ForeignKey(
+        RestaurantProfile, on_delete=models.PROTECT, related_name="orders"
+    )
+    customer_name = models.CharField(max_length=80)
+    party_size = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(blank=True)
+    order_code = models.CharField(max_length=ORDER_CODE_LENGTH)
+    public_token = models.CharField(
+        max_length=64, unique=True, default=new_public_token, editable=False
+    )
+    submission_key = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Identifies the join form that created this order, so a resubmission is caught.",
+    )
+    queue_position = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.IN_QUEUE
+    )
+    travel_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How far away the diner said they are, in minutes."
+    )
+    quoted_wait_minutes = models.PositiveIntegerField(
+        help_text="The wait the diner was told when joining."
+    )
+    joined_at = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+    target_arrival_time = models.DateTimeField(null=True, blank=True)
+    fired_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the kitchen started preparing."
+    )
+    food_ready_at = models.DateTimeField(null=True, blank=True)
+    seated_at_time = models.DateTimeField(null=True, blank=True)
+    completed_at_time = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the party was cancelled or marked a no-show."
+    )
+
+    class Meta:
+        ordering = ["restaurant", "joined_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["restaurant", "order_code"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="unique_active_order_code",
+            ),
+            models.UniqueConstraint(
+                fields=["restaurant", "submission_key"],
+                condition=~Q(submission_key=""),
+                name="unique_join_submission",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status=OrderStatus.IN_QUEUE, queue_position__isnull=False)
+                    | (~Q(status=OrderStatus.IN_QUEUE) & Q(queue_position__isnull=True))
+                ),
+                name="queue_position_only_while_waiting",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["restaurant", "status", "queue_position"]),
+        ]
+
+    def __str__(self):
+        return f"{self.order_code} {self.customer_name} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("diner:order", args=[self.public_token])
+
+    @property
+    def is_waiting(self):
+        return self.status == OrderStatus.IN_QUEUE
+
+    @property
+    def is_heading_over(self):
+        return self.status in HEADING_OVER_STATUSES
+
+    @property
+    def is_final(self):
+        return self.status in FINAL_STATUSES
+
+    @property
+    def total(self):
+        return sum((line.line_total for line in self.items.all()), start=0)
+
+    @property
+    def longest_prep_minutes(self):
+        return max(
+            (line.menu_item.estimated_prep_time_minutes for line in self.items.all()), default=0
+        )
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    menu_item = models.ForeignKey(MenuItem, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    unit_price = models.DecimalField(max_digits=8, decimal_places=2)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_item_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.menu_item.name}"
+
+    @property
+    def line_total(self):
+        return self.unit_price * self.quantity
+
+
+class OrderEvent(models.Model):
+    """Append-only: every status change and host action, who did it and when."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when the diner or the system acted.",
+    )
+    actor_label = models.CharField(max_length=40, blank=True)
+    at = models.DateTimeField()
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.order.order_code}: {self.action} {self.from_status}->{self.to_status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Order events are append-only; they cannot be edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Order events are append-only; they cannot be deleted.")
+
+
+class RestaurantEvent(models.Model):
+    """Append-only log of host actions that concern the room rather than one party
+    (walk-ins seated or leaving, opening and closing the queue)."""
+
+    restaurant = models.ForeignKey(
+        RestaurantProfile, on_delete=models.CASCADE, related_name="events"
+    )
+    action = models.CharField(max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField()
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Restaurant events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Restaurant events are append-only.")

@@ -1,0 +1,215 @@
+"""Read-side queries for the screens. Each screen's state is built with a fixed number of
+queries, however long the queue is."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Prefetch, Q
+
+from . import clock
+from .models import (
+    ACTIVE_STATUSES,
+    HEADING_OVER_STATUSES,
+    MenuItem,
+    Order,
+    OrderItem,
+    OrderStatus,
+    RestaurantProfile,
+)
+from .services import current_quotes
+
+
+def restaurants_for(user):
+    """The restaurants a staff member may run (superusers: all)."""
+    qs = RestaurantProfile.objects.all()
+    if not user.is_superuser:
+        qs = qs.filter(staff=user)
+    return qs.order_by("name")
+
+
+def open_restaurants():
+    return RestaurantProfile.objects.filter(accepting_joins=True).annotate(
+        waiting=Count("orders", filter=Q(orders__status=OrderStatus.IN_QUEUE))
+    )
+
+
+def menu_for(restaurant):
+    return list(MenuItem.objects.filter(restaurant=restaurant, available=True).order_by("name"))
+
+
+def _minutes_between(start, end):
+    if start is None or end is None:
+        return None
+    return max(0, int((end - start).total_seconds() // 60))
+
+
+@dataclass
+class QueueSnapshot:
+    """A restaurant's whole evening at one moment: what the host stand shows."""
+
+    restaurant: RestaurantProfile
+    now: datetime
+    waiting: list = field(default_factory=list)  # IN_QUEUE by position
+    heading_over: list = field(default_factory=list)  # notified, not seated, by target arrival
+    seated: list = field(default_factory=list)  # READY, by seated time
+    next_joiner_wait: int = 0
+
+    @property
+    def waiting_count(self):
+        return len(self.waiting)
+
+    @property
+    def head(self):
+        return self.waiting[0] if self.waiting else None
+
+    @property
+    def free_tables(self):
+        return self.restaurant.free_tables
+
+    @property
+    def walk_in_tables(self):
+        return max(0, self.restaurant.currently_occupied_tables - len(self.seated))
+
+
+def queue_snapshot(restaurant_or_id, *, with_items=False, now=None):
+    """Read a restaurant and its active parties, with each party's current estimate.
+
+    Two queries (three with items), whatever the queue's length.
+    """
+    now = now or clock.now()
+    if isinstance(restaurant_or_id, RestaurantProfile):
+        restaurant = RestaurantProfile.objects.get(pk=restaurant_or_id.pk)
+    else:
+        restaurant = RestaurantProfile.objects.get(pk=restaurant_or_id)
+    orders = Order.objects.filter(restaurant=restaurant, status__in=ACTIVE_STATUSES)
+    if with_items:
+        orders = orders.prefetch_related(
+            Prefetch("items", queryset=OrderItem.objects.select_related("menu_item"))
+        )
+    orders = list(orders)
+    for order in orders:
+        order.restaurant = restaurant
+    snap = QueueSnapshot(restaurant=restaurant, now=now)
+    for order in orders:
+        if order.status == OrderStatus.IN_QUEUE:
+            snap.waiting.append(order)
+        elif order.status in HEADING_OVER_STATUSES:
+            snap.heading_over.append(order)
+        else:
+            snap.seated.append(order)
+    snap.waiting.sort(key=lambda o: o.queue_position)
+    snap.heading_over.sort(key=lambda o: (o.target_arrival_time or now, o.pk))
+    snap.seated.sort(key=lambda o: (o.seated_at_time or now, o.pk))
+    quotes = current_quotes(restaurant, orders, now)
+    for order, minutes in zip(snap.heading_over, quotes.heading_over):
+        order.estimated_wait_minutes = minutes
+    for order, minutes in zip(snap.waiting, quotes.waiting):
+        order.estimated_wait_minutes = minutes
+    for order in orders:
+        order.waited_minutes = _minutes_between(order.joined_at, now)
+        order.seated_minutes = _minutes_between(order.seated_at_time, now)
+        order.arrival_overdue = bool(
+            order.status in HEADING_OVER_STATUSES
+            and order.target_arrival_time
+            and now > order.target_arrival_time + timedelta(minutes=restaurant.arrival_grace_minutes)
+        )
+    snap.next_joiner_wait = quotes.next_joiner
+    return snap
+
+
+@dataclass
+class KitchenTicket:
+    order: Order
+    items: list
+    fire_at: datetime | None
+    longest_prep_minutes: int
+    should_have_fired: bool
+
+
+def kitchen_tickets(restaurant, now=None):
+    """Tickets of notified parties, in the order they should be fired. Three queries."""
+    now = now or clock.now()
+    orders = (
+        Order.objects.filter(restaurant=restaurant, status__in=HEADING_OVER_STATUSES)
+        .prefetch_related(Prefetch("items", queryset=OrderItem.objects.select_related("menu_item")))
+        .order_by("target_arrival_time", "pk")
+    )
+    tickets = []
+    for order in orders:
+        order.restaurant = restaurant
+        items = list(order.items.all())
+        longest = max((i.menu_item.estimated_prep_time_minutes for i in items), default=0)
+        fire_at = (
+            order.target_arrival_time - timedelta(minutes=longest)
+            if order.target_arrival_time
+            else None
+        )
+        tickets.append(
+            KitchenTicket(
+                order=order,
+                items=items,
+                fire_at=fire_at,
+                longest_prep_minutes=longest,
+                should_have_fired=bool(
+                    fire_at and now >= fire_at and order.status != OrderStatus.PREPARING
+                    and order.food_ready_at is None
+                ),
+            )
+        )
+    tickets.sort(key=lambda t: (t.fire_at or now, t.order.pk))
+    return tickets
+
+
+@dataclass
+class DinerView:
+    order: Order
+    items: list
+    total: object
+    position: int | None
+    parties_ahead: int | None
+    estimated_wait_minutes: int | None
+
+    step_labels = ("In the queue", "Head over", "Seated", "Done")
+
+    @property
+    def step(self):
+        """Where the party is on the diner's four-step indicator (0 when it ended early)."""
+        status = self.order.status
+        if status == OrderStatus.IN_QUEUE:
+            return 1
+        if status in HEADING_OVER_STATUSES:
+            return 2
+        if status == OrderStatus.READY:
+            return 3
+        if status == OrderStatus.COMPLETED:
+            return 4
+        return 0
+
+
+def diner_view(token, now=None):
+    """What one diner's tracking page shows. Raises Order.DoesNotExist for an unknown token."""
+    order = Order.objects.select_related("restaurant").get(public_token=token)
+    items = list(order.items.select_related("menu_item"))
+    total = sum((line.line_total for line in items), start=0)
+    estimated = None
+    if order.status == OrderStatus.IN_QUEUE or order.status in HEADING_OVER_STATUSES:
+        snap = queue_snapshot(order.restaurant, now=now)
+        for party in snap.waiting + snap.heading_over:
+            if party.pk == order.pk:
+                estimated = getattr(party, "estimated_wait_minutes", None)
+                order.queue_position = party.queue_position
+                order.status = party.status
+                break
+    position = order.queue_position if order.status == OrderStatus.IN_QUEUE else None
+    return DinerView(
+        order=order,
+        items=items,
+        total=total,
+        position=position,
+        parties_ahead=(position - 1) if position else None,
+        estimated_wait_minutes=estimated,
+    )
+
+
+def order_events(order):
+    return list(order.events.select_related("actor").order_by("at", "pk"))

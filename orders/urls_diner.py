@@ -1,0 +1,12 @@
+from django.urls import path
+
+from .views import diner
+
+app_name = "diner"
+
+urlpatterns = [
+    path("", diner.home, name="home"),
+    path("r/<slug:slug>/", diner.restaurant, name="restaurant"),
+    path("q/<str:token>/", diner.order, name="order"),
+    path("q/<str:token>/leave/", diner.leave, name="leave"),
+]

@@ -1,0 +1,26 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from .views import staff
+
+app_name = "staff"
+
+urlpatterns = [
+    path("", staff.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="staff/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("<slug:slug>/host/", staff.host_stand, name="host"),
+    path("<slug:slug>/kitchen/", staff.kitchen_display, name="kitchen"),
+    path("<slug:slug>/notify-next/", staff.notify_next, name="notify_next"),
+    path("<slug:slug>/walk-ins/", staff.walk_in_tables, name="walk_ins"),
+    path("<slug:slug>/accepting/", staff.accepting_joins, name="accepting"),
+    path(
+        "<slug:slug>/orders/<int:order_id>/<slug:action>/",
+        staff.order_action,
+        name="order_action",
+    ),
+]
