@@ -98,12 +98,13 @@ else:
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             # A file, not memory, so a server process started by the browser tests
             # sees the same test database.
-            "TEST": {"NAME": str(BASE_DIR / "test_db.sqlite3")},
+            "TEST": {"NAME": os.environ.get("TEST_DB_NAME") or str(BASE_DIR / "test_db.sqlite3")},
             "OPTIONS": {"timeout": 20},
         }
     }
 if "TEST" not in DATABASES["default"] and DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+    # TEST_DB_NAME lets several test runs share one server without clobbering each other.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DB_NAME") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
