@@ -47,6 +47,12 @@ class RestaurantProfile(models.Model):
         default=True, help_text="Diners must order at least one item when they join."
     )
     accepting_joins = models.BooleanField(default=True, help_text="Open for joining the queue.")
+    state_version = models.PositiveBigIntegerField(
+        default=0,
+        editable=False,
+        help_text="Goes up with every committed change to the queue, tables or tickets; "
+        "live screens compare it to know whether they missed an update.",
+    )
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="staffed_restaurants"
     )

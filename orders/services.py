@@ -128,9 +128,14 @@ def can_transition(from_status, to_status):
 
 
 def _announce(restaurant_id, order_ids=()):
-    """After commit, tell listeners which restaurant and orders changed. A listener's
+    """Bump the restaurant's state version and, after commit, tell listeners which
+    restaurant and orders changed. A listener's
     failure never fails the request: the database already holds the truth."""
     order_ids = tuple(order_ids)
+    # Inside the caller's transaction: the new version commits together with the change.
+    RestaurantProfile.objects.filter(pk=restaurant_id).update(
+        state_version=F("state_version") + 1
+    )
 
     def send():
         for receiver, result in queue_changed.send_robust(
