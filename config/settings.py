@@ -160,14 +160,49 @@ LOGGING = {
     },
 }
 
-# Channel layer: REDIS_URL set means Redis; unset means in-memory (single process only).
+# Channel layer: REDIS_URL set means Redis; unset means in-memory (one process only).
+# RedisPubSubChannelLayer is the default for its fan-out (one PUBLISH per group, however
+# many sockets listen) and because its sockets survive a Redis restart; README has the
+# measurements. CHANNEL_LAYER=core selects RedisChannelLayer instead.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
+_redis_host = {
+    "address": REDIS_URL,
+    # Never let a hung Redis hang a request: a push is only a notification.
+    "socket_connect_timeout": 2,
+    # Above RedisChannelLayer's 5 s blocking receive, or idle receives would time out.
+    "socket_timeout": 10,
+    "health_check_interval": 15,
+}
+if REDIS_URL and os.environ.get("CHANNEL_LAYER", "pubsub") == "core":
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [_redis_host],
+                # A screen gets one message per change and is re-rendered whole, so a
+                # backlog is worthless: a small queue, old messages dropped quickly.
+                "capacity": 50,
+                "expiry": 30,
+                # Must not be below daphne's websocket timeout (--websocket_timeout, 86400 s
+                # by default), or a long-lived host screen silently leaves its group.
+                "group_expiry": 86400,
+            },
+        }
+    }
+elif REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # Pub/sub keeps no queues and no group memberships in Redis, so capacity,
+            # expiry and group_expiry do not exist here: a subscriber gets a message only
+            # while it is connected, and a missed one is caught by the re-sync below.
+            "CONFIG": {"hosts": [_redis_host]},
         }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# How often (seconds, with jitter) a live screen checks whether it missed an update.
+LIVE_QUEUE_RESYNC_SECONDS = float(os.environ.get("LIVE_QUEUE_RESYNC_SECONDS", "3"))
+# The simulator turns pushes off: nobody is watching a simulated evening.
+LIVE_QUEUE_BROADCAST = env_bool("LIVE_QUEUE_BROADCAST", True)

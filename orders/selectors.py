@@ -186,11 +186,22 @@ class DinerView:
         return 0
 
 
+def _diner_view(order, estimated, items=None):
+    position = order.queue_position if order.status == OrderStatus.IN_QUEUE else None
+    return DinerView(
+        order=order,
+        items=items,
+        total=sum((line.line_total for line in items), start=0) if items is not None else None,
+        position=position,
+        parties_ahead=(position - 1) if position else None,
+        estimated_wait_minutes=estimated,
+    )
+
+
 def diner_view(token, now=None):
     """What one diner's tracking page shows. Raises Order.DoesNotExist for an unknown token."""
     order = Order.objects.select_related("restaurant").get(public_token=token)
     items = list(order.items.select_related("menu_item"))
-    total = sum((line.line_total for line in items), start=0)
     estimated = None
     if order.status == OrderStatus.IN_QUEUE or order.status in HEADING_OVER_STATUSES:
         snap = queue_snapshot(order.restaurant, now=now)
@@ -200,15 +211,21 @@ def diner_view(token, now=None):
                 order.queue_position = party.queue_position
                 order.status = party.status
                 break
-    position = order.queue_position if order.status == OrderStatus.IN_QUEUE else None
-    return DinerView(
-        order=order,
-        items=items,
-        total=total,
-        position=position,
-        parties_ahead=(position - 1) if position else None,
-        estimated_wait_minutes=estimated,
-    )
+    return _diner_view(order, estimated, items)
+
+
+def diner_views_from_snapshot(snap):
+    """The live part of every waiting and notified diner's page, from one snapshot."""
+    return [
+        _diner_view(order, getattr(order, "estimated_wait_minutes", None))
+        for order in snap.waiting + snap.heading_over
+    ]
+
+
+def diner_views_for_orders(order_ids):
+    """Diner views of orders that are no longer in the queue (seated, left, no-show...)."""
+    orders = Order.objects.select_related("restaurant").filter(pk__in=list(order_ids))
+    return [_diner_view(order, None) for order in orders]
 
 
 def order_events(order):

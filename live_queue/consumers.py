@@ -1,0 +1,163 @@
+"""WebSocket consumers for the three live screens.
+
+Each one: authorise, join its group, accept, then send the whole current screen read from
+the database (subscribe first, then read, so no change falls between). Afterwards it
+forwards pushed fragments, and every few seconds compares the restaurant's state version
+with the one it last showed, re-reading the database when a push went missing (the channel
+layer delivers at most once and drops messages while Redis is away).
+"""
+
+import asyncio
+import logging
+import random
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from orders.models import Order, RestaurantProfile
+
+from . import groups, screens
+
+logger = logging.getLogger(__name__)
+
+# Close codes the browser sees. 4xxx are ours; the htmx extension does not retry them.
+CLOSE_UNKNOWN_ORDER = 4404
+CLOSE_FORBIDDEN = 4403
+
+
+class LiveScreenConsumer(AsyncWebsocketConsumer):
+    """Shared life of a live screen; subclasses say who may watch and what they see."""
+
+    group_names = ()
+    restaurant_id = None
+    shown_version = None
+    _watcher = None
+
+    async def connect(self):
+        refusal = await self.authorise()
+        if refusal is not None:
+            # Accept-then-close so the browser gets our close code (a refused handshake
+            # only ever shows up as 1006, which the client would retry forever).
+            await self.accept()
+            await self.close(code=refusal)
+            return
+        for group in self.group_names:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        await self.send_current_state()
+        self._watcher = asyncio.ensure_future(self.watch_for_missed_updates())
+
+    async def disconnect(self, code):
+        if self._watcher is not None:
+            self._watcher.cancel()
+        for group in self.group_names:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # Redis away: the group entry expires by itself
+                logger.info("group_discard(%s) failed on disconnect", group, exc_info=True)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        # The screens only listen. Anything a client sends is ignored, never trusted.
+        logger.warning(
+            "Ignored unexpected message on %s: %r",
+            self.scope.get("path"),
+            (text_data or bytes_data or "")[:200],
+        )
+
+    async def screen_update(self, event):
+        """A pushed screen. Older than what is on screen already? Drop it."""
+        version = event.get("version")
+        if version is not None and self.shown_version is not None and version < self.shown_version:
+            return
+        self.shown_version = version
+        await self.send(text_data=event["html"])
+
+    async def send_current_state(self):
+        version, html = await self.read_state()
+        self.shown_version = version
+        await self.send(text_data=html)
+
+    async def watch_for_missed_updates(self):
+        interval = settings.LIVE_QUEUE_RESYNC_SECONDS
+        while True:
+            # Jitter so a room full of phones does not poll in lockstep.
+            await asyncio.sleep(interval * (0.75 + random.random() / 2))
+            try:
+                version = await database_sync_to_async(screens.state_version)(self.restaurant_id)
+                if version != self.shown_version:
+                    await self.send_current_state()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("Re-sync check failed; will try again", exc_info=True)
+
+    async def authorise(self):
+        raise NotImplementedError
+
+    async def read_state(self):
+        """(state_version, html) read from the database; version first, so the html is at
+        least as new as the version we remember."""
+        raise NotImplementedError
+
+
+class DinerConsumer(LiveScreenConsumer):
+    """A diner's tracking page: only the order its unguessable token names."""
+
+    async def authorise(self):
+        token = self.scope["url_route"]["kwargs"]["token"]
+        found = await database_sync_to_async(
+            lambda: Order.objects.filter(public_token=token).values("pk", "restaurant_id").first()
+        )()
+        if found is None:
+            return CLOSE_UNKNOWN_ORDER
+        self.token = token
+        self.restaurant_id = found["restaurant_id"]
+        self.group_names = (groups.diner(found["pk"]),)
+        return None
+
+    @database_sync_to_async
+    def read_state(self):
+        version = screens.state_version(self.restaurant_id)
+        return version, screens.diner_html_for_token(self.token)
+
+
+class StaffConsumer(LiveScreenConsumer):
+    """Host stand and kitchen: a logged-in member of that restaurant's staff only."""
+
+    group_for = None
+
+    async def authorise(self):
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        user = self.scope.get("user")
+        restaurant = await database_sync_to_async(
+            lambda: RestaurantProfile.objects.filter(slug=slug).first()
+        )()
+        if restaurant is None:
+            return CLOSE_UNKNOWN_ORDER
+        allowed = await database_sync_to_async(restaurant.is_staffed_by)(user) if user else False
+        if not allowed:
+            return CLOSE_FORBIDDEN
+        self.restaurant_id = restaurant.pk
+        self.group_names = (type(self).group_for(restaurant.pk),)
+        return None
+
+
+class HostConsumer(StaffConsumer):
+    group_for = staticmethod(groups.host_stand)
+
+    @database_sync_to_async
+    def read_state(self):
+        version = screens.state_version(self.restaurant_id)
+        restaurant = RestaurantProfile.objects.get(pk=self.restaurant_id)
+        return version, screens.host_html(restaurant)
+
+
+class KitchenConsumer(StaffConsumer):
+    group_for = staticmethod(groups.kitchen)
+
+    @database_sync_to_async
+    def read_state(self):
+        version = screens.state_version(self.restaurant_id)
+        restaurant = RestaurantProfile.objects.get(pk=self.restaurant_id)
+        return version, screens.kitchen_html(restaurant)
