@@ -253,8 +253,20 @@ class OrderItem(models.Model):
         return self.unit_price * self.quantity
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk edits and deletes are refused too, not only row by row."""
+
+    def update(self, **kwargs):
+        raise ValueError("This log is append-only; its entries cannot be edited.")
+
+    def delete(self):
+        raise ValueError("This log is append-only; its entries cannot be deleted.")
+
+
 class OrderEvent(models.Model):
     """Append-only: every status change and host action, who did it and when."""
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=32)
@@ -290,6 +302,8 @@ class OrderEvent(models.Model):
 class RestaurantEvent(models.Model):
     """Append-only log of host actions that concern the room rather than one party
     (walk-ins seated or leaving, opening and closing the queue)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     restaurant = models.ForeignKey(
         RestaurantProfile, on_delete=models.CASCADE, related_name="events"

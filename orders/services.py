@@ -235,6 +235,11 @@ def _validate_join(restaurant, customer_name, party_size, lines):
         elif line.quantity > MAX_ITEM_QUANTITY:
             errors["items"] = f"At most {MAX_ITEM_QUANTITY} of one dish per order."
         elif line.quantity > 0:
+            if line.menu_item_id in wanted:  # the same dish twice: one line, both counted
+                earlier = wanted[line.menu_item_id]
+                line = LineRequest(
+                    line.menu_item_id, earlier.quantity + line.quantity, earlier.note or line.note
+                )
             wanted[line.menu_item_id] = line
     menu = {
         item.pk: item
@@ -362,7 +367,8 @@ def transition(order_id, to_status, *, actor=None, action=None, allowed_from=Non
         elif to_status == OrderStatus.RECEIVED:
             pass
         elif to_status == OrderStatus.PREPARING:
-            order.fired_at = now
+            # Food already marked ready keeps the time it was really fired.
+            order.fired_at = order.fired_at or now
         elif to_status == OrderStatus.READY:
             if restaurant.currently_occupied_tables >= restaurant.total_tables:
                 raise NoFreeTable(
