@@ -9,6 +9,10 @@ from django import forms
 from .services import LineRequest
 
 ITEM_FIELD = re.compile(r"^item-(?P<id>\d+)-qty$")
+# Ids beyond a 64-bit integer cannot name any dish; sent on to the database they would fail
+# there (SQLite raises OverflowError) instead of being refused like any other unknown dish.
+LARGEST_ID = 2**63 - 1
+NOT_ON_THE_MENU = "Some of the dishes you picked are not on this restaurant's menu."
 
 
 class JoinForm(forms.Form):
@@ -35,7 +39,17 @@ class JoinForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0}),
         help_text="How long it takes you to get here, so we call you in time.",
     )
-    submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    submission_key = forms.CharField(
+        widget=forms.HiddenInput,
+        required=False,
+        max_length=64,
+        error_messages={
+            "max_length": "This form has expired or was changed; please reload the page and "
+            "send it again.",
+            "null_characters_not_allowed": "This form has expired or was changed; please "
+            "reload the page and send it again.",
+        },
+    )
 
     def __init__(self, *args, menu=(), restaurant=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,7 +65,7 @@ class JoinForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         lines = []
-        bad = False
+        bad = unknown = bad_note = False
         for key, raw in (self.data.items() if self.is_bound else []):
             match = ITEM_FIELD.match(key)
             if not match:
@@ -65,12 +79,23 @@ class JoinForm(forms.Form):
             except ValueError:
                 bad = True
                 continue
+            if item_id > LARGEST_ID:
+                unknown = True
+                continue
             note = (self.data.get(f"item-{item_id}-note") or "").strip()
+            if "\x00" in note:
+                # PostgreSQL cannot store it, and no kitchen needs it.
+                bad_note = True
+                note = note.replace("\x00", "")
             self.item_quantities[item_id] = quantity
             self.item_notes[item_id] = note
             lines.append(LineRequest(menu_item_id=item_id, quantity=quantity, note=note))
         if bad:
             self.add_error(None, "Quantities must be whole numbers.")
+        if unknown:
+            self.add_error(None, NOT_ON_THE_MENU)
+        if bad_note:
+            self.add_error(None, "Notes for the kitchen cannot contain null characters.")
         cleaned["lines"] = lines
         return cleaned
 

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from .. import selectors, services
 from ..forms import JoinForm
@@ -11,6 +11,7 @@ from ..models import Order, OrderStatus, RestaurantProfile
 from .fragments import diner_context
 
 
+@require_safe
 def home(request):
     only = RestaurantProfile.objects.all()[:2]
     if len(only) == 1:
@@ -80,6 +81,7 @@ def _diner_context_or_404(token):
         raise Http404("No party in any queue has this link. Check the link you were sent.")
 
 
+@require_safe
 def order(request, token):
     context = _diner_context_or_404(token)
     return render(request, "diner/order.html", context)
