@@ -3,9 +3,36 @@
 import functools
 
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from ..models import RestaurantProfile
+from .fragments import render_flash
+
+
+def _is_htmx(request):
+    return request.headers.get("HX-Request") == "true"
+
+
+def _login_first(request, slug):
+    """Anonymous (or logged out in another tab): off to the login page, and back afterwards."""
+    if request.method in ("GET", "HEAD"):
+        next_url = request.get_full_path()
+    else:
+        # An action URL answers only POST: after logging in, come back to the screen the
+        # button was on instead of landing on a 405.
+        screen = "kitchen" if request.POST.get("screen") == "kitchen" else "host"
+        next_url = reverse(f"staff:{screen}", args=[slug])
+    login = redirect_to_login(next_url)
+    if _is_htmx(request):
+        # htmx follows a 302 inside its XHR and would swap the login page into nothing
+        # (staff buttons swap "none"), so the click would silently do nothing. HX-Redirect
+        # makes the browser itself go to the login page.
+        response = HttpResponse("Please log in again.", content_type="text/plain")
+        response["HX-Redirect"] = login["Location"]
+        return response
+    return login
 
 
 def staff_of_restaurant(view):
@@ -15,16 +42,16 @@ def staff_of_restaurant(view):
     @functools.wraps(view)
     def wrapper(request, slug, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+            return _login_first(request, slug)
         restaurant = get_object_or_404(RestaurantProfile, slug=slug)
         if not restaurant.is_staffed_by(request.user):
+            message = f"Your account is not on the staff of {restaurant.name}."
+            if _is_htmx(request):
+                return HttpResponse(render_flash(message, "error", request), status=403)
             return render(
                 request,
                 "error.html",
-                {
-                    "title": "Not your restaurant",
-                    "message": f"Your account is not on the staff of {restaurant.name}.",
-                },
+                {"title": "Not your restaurant", "message": message},
                 status=403,
             )
         return view(request, restaurant, *args, **kwargs)
