@@ -1,87 +1,234 @@
 """Wait estimates as pure functions: no ORM, no clock. Callers pass in what the room looks
-like now and get back when each party's table is projected to free.
+like now and get back when each party in line is projected to sit down.
 
-The model: every occupied table frees at its seated time plus the expected dining duration
-(never earlier than now); a table with no known seated time (a walk-in) frees one average
-duration from now. Parties take freed tables in order: first those already told to head over,
-then the queue by position. A party seated at time t frees its table again at t + duration.
+The model:
+- Every occupied table frees when its party is expected to leave: its seated time plus the
+  dining time learned for that party (size and time of day), never earlier than now. A party
+  that has already outstayed the usual time is expected to stay the median of what parties
+  who stayed that long went on to stay; with too little history, it may leave any minute.
+  A table whose seated time is unknown frees one expected sitting from now.
+- Parties take tables in line order: first those already told to head over, then the queue by
+  position. Each takes the table that fits it and is free soonest (the smallest such table on
+  a tie), and sits down when both the table is free and the party is there.
+- A party seated at time t frees its table again one expected sitting later.
+
+`DiningTimes` holds the learned sittings; `plan_seating` walks the line; `seed_formula_wait`
+is the original description's formula, kept only to compare against.
 """
 
-import heapq
 import math
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+# ---------------------------------------------------------------------------------------
+# How long parties stay
+
+
+# Parties are compared with parties of a similar size: a couple lingers less than a table of 6.
+SIZE_BANDS = ((1, 2), (3, 4), (5, 6), (7, 10_000))
+# Enough sittings in a group before its median is trusted over a wider group or the default.
+MIN_SAMPLES = 8
+# Sittings that started within this many minutes of the same time of day count as alike.
+TIME_OF_DAY_WINDOW = 90
+# An overstaying party is expected to stay on by the median of what parties who stayed that
+# long did, given at least this many such parties.
+MIN_OVERSTAY_SAMPLES = 3
+
+
+def size_band(party_size):
+    for low, high in SIZE_BANDS:
+        if low <= party_size <= high:
+            return low
+    return SIZE_BANDS[0][0]
+
+
+def band_label(band_low):
+    for low, high in SIZE_BANDS:
+        if low == band_low:
+            return f"{low}+" if high >= 10_000 else f"{low}–{high}"
+    return str(band_low)
+
+
+def _minute_of_day(moment, tz):
+    local = moment.astimezone(tz) if tz is not None else moment
+    return local.hour * 60 + local.minute
+
+
+def _circular_distance(a, b):
+    d = abs(a - b) % 1440
+    return min(d, 1440 - d)
 
 
 @dataclass(frozen=True)
-class Room:
-    total_tables: int
-    occupied_tables: int
-    seated_times: tuple  # seated_at of app parties sitting now (datetimes)
-    dining_minutes: float
+class Sitting:
+    """One party's past visit: its size, when it sat down, and how many minutes it stayed."""
+
+    party_size: int
+    seated_at: datetime
+    minutes: float
+
+
+class DiningTimes:
+    """What the restaurant's own history says about how long parties stay.
+
+    The typical sitting for a party is the median of past sittings of the same size band that
+    started within TIME_OF_DAY_WINDOW minutes of the same time of day; with fewer than
+    MIN_SAMPLES of those, the median of the size band at any time; with fewer than that, the
+    restaurant's configured average. The median, because one table that stayed three hours
+    should not move every quote.
+    """
+
+    def __init__(self, sittings, default_minutes, tz=None, min_samples=MIN_SAMPLES):
+        self.default_minutes = float(default_minutes)
+        self.tz = tz
+        self.min_samples = min_samples
+        self._by_band = {}
+        for sitting in sittings:
+            if sitting.minutes <= 0:
+                continue
+            self._by_band.setdefault(size_band(sitting.party_size), []).append(
+                (_minute_of_day(sitting.seated_at, tz), float(sitting.minutes))
+            )
+        self._cache = {}
 
     @property
-    def walk_in_tables(self):
-        # Occupied tables the app did not seat: the host added them by hand.
-        return max(0, self.occupied_tables - len(self.seated_times))
+    def sample_count(self):
+        return sum(len(rows) for rows in self._by_band.values())
+
+    def _group(self, party_size, start):
+        """(minutes of the comparable sittings, where they came from)."""
+        band = size_band(party_size)
+        key = (band, _minute_of_day(start, self.tz) // 5)
+        if key not in self._cache:
+            rows = self._by_band.get(band, [])
+            minute = key[1] * 5 + 2
+            near = [m for at, m in rows if _circular_distance(at, minute) <= TIME_OF_DAY_WINDOW]
+            if len(near) >= self.min_samples:
+                self._cache[key] = (sorted(near), "time of day")
+            elif len(rows) >= self.min_samples:
+                self._cache[key] = (sorted(m for _, m in rows), "party size")
+            else:
+                self._cache[key] = ((), "default")
+        return self._cache[key]
+
+    def typical(self, party_size, start):
+        """Expected minutes at the table for a party of this size sitting down at `start`."""
+        group, _ = self._group(party_size, start)
+        return statistics.median(group) if group else self.default_minutes
+
+    def source(self, party_size, start):
+        """Where `typical` got its figure: "time of day", "party size" or "default"."""
+        return self._group(party_size, start)[1]
+
+    def expected_end(self, party_size, seated_at, now):
+        """When a party seated at `seated_at` (None: unknown) is expected to leave; never
+        earlier than now."""
+        if seated_at is None:
+            return now + timedelta(minutes=self.typical(party_size, now))
+        end = seated_at + timedelta(minutes=self.typical(party_size, seated_at))
+        if end > now:
+            return end
+        # Already longer than usual: how much longer did parties who stayed this long stay?
+        elapsed = (now - seated_at).total_seconds() / 60
+        group, _ = self._group(party_size, seated_at)
+        longer = [m for m in group if m > elapsed]
+        if len(longer) >= MIN_OVERSTAY_SAMPLES:
+            return seated_at + timedelta(minutes=statistics.median(longer))
+        return now
 
 
-def table_free_times(room: Room, now: datetime) -> list:
-    """When each table in the room is projected to be free, earliest first."""
-    duration = timedelta(minutes=room.dining_minutes)
-    times = []
-    occupied = min(room.occupied_tables, room.total_tables)
-    seated = sorted(room.seated_times)[:occupied]
-    for seated_at in seated:
-        times.append(max(now, seated_at + duration))
-    times.extend([now + duration] * max(0, occupied - len(seated)))
-    times.extend([now] * max(0, room.total_tables - occupied))
-    times.sort()
-    return times
+# ---------------------------------------------------------------------------------------
+# Who sits where, and when
 
 
-def projected_table_times(room: Room, now: datetime, parties_ahead: int) -> list:
-    """The moment a table frees for each of the next `parties_ahead + 1` parties in line.
+@dataclass(frozen=True)
+class TableState:
+    key: object
+    seats: int
+    free_at: datetime  # when it is projected to be free (now, if it is free)
 
-    Element i is when the (i+1)-th party in line gets its table; the last one is what a new
-    joiner behind `parties_ahead` parties would get.
+
+@dataclass(frozen=True)
+class PartyInLine:
+    key: object
+    size: int
+    # The earliest the party can sit down: when it is due to arrive (now + its travel time for
+    # a party still waiting remotely).
+    ready_from: datetime
+
+
+@dataclass(frozen=True)
+class Seating:
+    table_key: object
+    seats: int
+    table_free_at: datetime  # when that table is projected to be free for this party
+    seat_at: datetime  # when the party is projected to sit down
+
+
+def plan_seating(tables, parties, dining_times, now):
+    """Walk the line in order and give each party a projected table and seating time.
+
+    Returns {party key: Seating}, with None for a party larger than every table.
     """
-    if room.total_tables <= 0:
-        return []
-    duration = timedelta(minutes=room.dining_minutes)
-    heap = table_free_times(room, now)
-    heapq.heapify(heap)
-    slots = []
-    for _ in range(parties_ahead + 1):
-        free_at = heapq.heappop(heap)
-        slots.append(free_at)
-        heapq.heappush(heap, free_at + duration)
-    return slots
+    free_at = {t.key: max(now, t.free_at) for t in tables}
+    seats = {t.key: t.seats for t in tables}
+    order = {t.key: i for i, t in enumerate(tables)}
+    plan = {}
+    for party in parties:
+        fitting = [key for key in free_at if seats[key] >= party.size]
+        if not fitting:
+            plan[party.key] = None
+            continue
+        # Soonest seated; on a tie the smallest table that fits, so big tables stay for big
+        # parties.
+        best = min(
+            fitting,
+            key=lambda k: (max(free_at[k], party.ready_from), seats[k], order[k]),
+        )
+        seat_at = max(free_at[best], party.ready_from, now)
+        plan[party.key] = Seating(best, seats[best], free_at[best], seat_at)
+        free_at[best] = seat_at + timedelta(minutes=dining_times.typical(party.size, seat_at))
+    return plan
 
 
-def minutes_until(moment: datetime, now: datetime) -> int:
+def minutes_until(moment, now):
     """Whole minutes a diner is told to wait, rounded up, never negative."""
     seconds = (moment - now).total_seconds()
     if seconds <= 0:
         return 0
-    return math.ceil(seconds / 60)
+    return math.ceil(seconds / 60 - 1e-9)
+
+
+def table_states(occupied, free, dining_times, now):
+    """TableStates for a room: `occupied` is [(key, seats, party_size or None, seated_at or
+    None)], `free` is [(key, seats)]."""
+    states = [TableState(key, seats, now) for key, seats in free]
+    for key, seats, party_size, seated_at in occupied:
+        end = dining_times.expected_end(party_size or seats, seated_at, now)
+        states.append(TableState(key, seats, end))
+    return states
 
 
 @dataclass(frozen=True)
-class QueueQuotes:
-    heading_over: list  # minutes until a table, for each party told to head over (in order)
-    waiting: list  # minutes until a table, for each waiting party by position
-    next_joiner: int  # what a party joining now would be quoted
+class NotifyRule:
+    """When to tell a waiting party to head over: once the table it is projected to get is
+    free within its travel time plus a small buffer, so it walks in as the table clears."""
+
+    buffer_minutes: float
+
+    def is_due(self, seating, travel_minutes, now):
+        if seating is None:
+            return False
+        lead = timedelta(minutes=travel_minutes + self.buffer_minutes)
+        return seating.table_free_at - now <= lead
 
 
-def quote_queue(room: Room, now: datetime, heading_over: int, waiting: int) -> QueueQuotes:
-    slots = projected_table_times(room, now, heading_over + waiting)
-    minutes = [minutes_until(slot, now) for slot in slots]
-    return QueueQuotes(
-        heading_over=minutes[:heading_over],
-        waiting=minutes[heading_over : heading_over + waiting],
-        next_joiner=minutes[heading_over + waiting],
-    )
+@dataclass
+class WaitBySize:
+    """The wait a party of each size would be quoted on joining now."""
+
+    rows: list = field(default_factory=list)  # [(label, minutes or None)]
 
 
 def seed_formula_wait(parties_in_queue, occupied, total, avg_minutes):

@@ -24,10 +24,15 @@ def new_public_token():
 class RestaurantProfile(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
-    total_tables = models.PositiveIntegerField(default=10, validators=[MinValueValidator(1)])
+    total_tables = models.PositiveIntegerField(
+        default=10,
+        help_text="How many tables the room has. Kept equal to the restaurant's tables; a new "
+        "restaurant given only this number gets that many tables, each seating up to the "
+        "largest party size.",
+    )
     currently_occupied_tables = models.PositiveIntegerField(
         default=0,
-        help_text="Seated app parties plus walk-ins the host adds by hand.",
+        help_text="Seated app parties plus walk-ins the host adds by hand (kept by the app).",
     )
     avg_dine_in_duration_minutes = models.PositiveIntegerField(
         default=50, validators=[MinValueValidator(5), MaxValueValidator(600)]
@@ -45,6 +50,27 @@ class RestaurantProfile(models.Model):
     )
     order_required = models.BooleanField(
         default=True, help_text="Diners must order at least one item when they join."
+    )
+    auto_notify = models.BooleanField(
+        default=False,
+        help_text="Tell parties to head over by themselves, when their table is projected to "
+        "free within their travel time plus the notify buffer. Off: the host stand "
+        "highlights who to notify.",
+    )
+    notify_buffer_minutes = models.PositiveIntegerField(
+        default=1,
+        validators=[MaxValueValidator(30)],
+        help_text="Extra minutes of lead when telling a party to head over.",
+    )
+    auto_no_show = models.BooleanField(
+        default=False,
+        help_text="Mark a party a no-show once it is later than its target arrival plus the "
+        "grace period, and notify the next party.",
+    )
+    plating_buffer_minutes = models.PositiveIntegerField(
+        default=2,
+        validators=[MaxValueValidator(30)],
+        help_text="Minutes between food being ready and the party walking in, for plating.",
     )
     accepting_joins = models.BooleanField(default=True, help_text="Open for joining the queue.")
     state_version = models.PositiveBigIntegerField(
@@ -69,6 +95,17 @@ class RestaurantProfile(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding and self.total_tables and not self.tables.exists():
+            # The simple set-up: a number of tables and no sizes. Each seats any party the
+            # queue takes; the host stand or the admin can give them sizes later.
+            DiningTable.objects.bulk_create(
+                DiningTable(restaurant=self, number=n, seats=self.max_party_size)
+                for n in range(1, self.total_tables + 1)
+            )
+
     def get_absolute_url(self):
         return reverse("diner:restaurant", args=[self.slug])
 
@@ -82,6 +119,35 @@ class RestaurantProfile(models.Model):
         if user.is_superuser:
             return True
         return self.staff.filter(pk=user.pk).exists()
+
+
+class DiningTable(models.Model):
+    """A table in the room. It is free, taken by a party the app seated (Order.table), or
+    taken by a walk-in the host seated by hand."""
+
+    restaurant = models.ForeignKey(
+        RestaurantProfile, on_delete=models.CASCADE, related_name="tables"
+    )
+    number = models.PositiveIntegerField(help_text="The number the staff call the table by.")
+    seats = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(100)])
+    walk_in = models.BooleanField(default=False, help_text="Taken by a walk-in party.")
+    walk_in_party_size = models.PositiveIntegerField(null=True, blank=True)
+    walk_in_seated_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty when not known (the estimate then assumes a full sitting from now)."
+    )
+
+    class Meta:
+        ordering = ["restaurant", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["restaurant", "number"], name="unique_table_number"),
+            models.CheckConstraint(
+                condition=Q(walk_in=True) | (Q(walk_in_party_size__isnull=True) & Q(walk_in_seated_at__isnull=True)),
+                name="walk_in_details_only_for_walk_ins",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Table {self.number} ({self.seats} seats)"
 
 
 class MenuItem(models.Model):
@@ -173,6 +239,19 @@ class Order(models.Model):
     )
     food_ready_at = models.DateTimeField(null=True, blank=True)
     seated_at_time = models.DateTimeField(null=True, blank=True)
+    table = models.ForeignKey(
+        DiningTable,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="parties",
+        help_text="Where the party was seated.",
+    )
+    actual_wait_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Minutes from joining the queue to being seated: what the quote is measured against.",
+    )
     completed_at_time = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(
         null=True, blank=True, help_text="When the party was cancelled or marked a no-show."
@@ -185,6 +264,11 @@ class Order(models.Model):
                 fields=["restaurant", "order_code"],
                 condition=Q(status__in=ACTIVE_STATUSES),
                 name="unique_active_order_code",
+            ),
+            models.UniqueConstraint(
+                fields=["table"],
+                condition=Q(status=OrderStatus.READY),
+                name="one_seated_party_per_table",
             ),
             models.UniqueConstraint(
                 fields=["restaurant", "submission_key"],

@@ -1,22 +1,23 @@
 """Read-side queries for the screens. Each screen's state is built with a fixed number of
 queries, however long the queue is."""
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Prefetch, Q
 
-from . import clock
+from . import clock, estimates, timing
 from .models import (
     ACTIVE_STATUSES,
     HEADING_OVER_STATUSES,
+    DiningTable,
     MenuItem,
     Order,
     OrderItem,
     OrderStatus,
     RestaurantProfile,
 )
-from .services import current_quotes
 
 
 def restaurants_for(user):
@@ -52,7 +53,10 @@ class QueueSnapshot:
     waiting: list = field(default_factory=list)  # IN_QUEUE by position
     heading_over: list = field(default_factory=list)  # notified, not seated, by target arrival
     seated: list = field(default_factory=list)  # READY, by seated time
+    tables: list = field(default_factory=list)  # DiningTable rows, by number, with occupants
+    waits_by_size: list = field(default_factory=list)  # [(largest party, minutes or None)]
     next_joiner_wait: int = 0
+    learned_from: int = 0  # past sittings the dining times were learned from
 
     @property
     def waiting_count(self):
@@ -64,33 +68,48 @@ class QueueSnapshot:
 
     @property
     def free_tables(self):
-        return self.restaurant.free_tables
+        return sum(1 for t in self.tables if t.state == "free")
 
     @property
     def walk_in_tables(self):
-        return max(0, self.restaurant.currently_occupied_tables - len(self.seated))
+        return sum(1 for t in self.tables if t.state == "walk_in")
+
+    @property
+    def due_now(self):
+        """Waiting parties whose table is about to free: tell them to head over now."""
+        return [o for o in self.waiting if o.due_now]
+
+    @property
+    def late(self):
+        return [o for o in self.heading_over if o.arrival_overdue]
+
+    @property
+    def table_sizes(self):
+        """[(seats, number of tables)] for the room set-up form."""
+        counts = {}
+        for table in self.tables:
+            counts[table.seats] = counts.get(table.seats, 0) + 1
+        return sorted(counts.items())
 
 
 def queue_snapshot(restaurant_or_id, *, with_items=False, now=None):
-    """Read a restaurant and its active parties, with each party's current estimate.
+    """Read a restaurant, its tables and its active parties, with each party's projection.
 
-    Two queries (three with items), whatever the queue's length.
+    Five queries (six with items), whatever the queue's length.
     """
     now = now or clock.now()
-    if isinstance(restaurant_or_id, RestaurantProfile):
-        restaurant = RestaurantProfile.objects.get(pk=restaurant_or_id.pk)
-    else:
-        restaurant = RestaurantProfile.objects.get(pk=restaurant_or_id)
+    pk = getattr(restaurant_or_id, "pk", restaurant_or_id)
+    restaurant = RestaurantProfile.objects.get(pk=pk)
     orders = Order.objects.filter(restaurant=restaurant, status__in=ACTIVE_STATUSES)
     if with_items:
         orders = orders.prefetch_related(
             Prefetch("items", queryset=OrderItem.objects.select_related("menu_item"))
         )
     orders = list(orders)
+    tables = list(DiningTable.objects.filter(restaurant=restaurant).order_by("number"))
+    snap = QueueSnapshot(restaurant=restaurant, now=now, tables=tables)
     for order in orders:
         order.restaurant = restaurant
-    snap = QueueSnapshot(restaurant=restaurant, now=now)
-    for order in orders:
         if order.status == OrderStatus.IN_QUEUE:
             snap.waiting.append(order)
         elif order.status in HEADING_OVER_STATUSES:
@@ -100,20 +119,36 @@ def queue_snapshot(restaurant_or_id, *, with_items=False, now=None):
     snap.waiting.sort(key=lambda o: o.queue_position)
     snap.heading_over.sort(key=lambda o: (o.target_arrival_time or now, o.pk))
     snap.seated.sort(key=lambda o: (o.seated_at_time or now, o.pk))
-    quotes = current_quotes(restaurant, orders, now)
-    for order, minutes in zip(snap.heading_over, quotes.heading_over):
-        order.estimated_wait_minutes = minutes
-    for order, minutes in zip(snap.waiting, quotes.waiting):
-        order.estimated_wait_minutes = minutes
+
+    plan = timing.plan(restaurant, orders, now, tables=tables)
+    snap.learned_from = plan.times.sample_count
+    seated_at = {o.table_id: o for o in snap.seated}
+    tables_by_pk = {t.pk: t for t in tables}
+    free_at = {state.key: state.free_at for state in plan.table_states}
+    for table in tables:
+        table.seated_party = seated_at.get(table.pk)
+        table.state = "party" if table.seated_party else "walk_in" if table.walk_in else "free"
+        since = table.seated_party.seated_at_time if table.seated_party else table.walk_in_seated_at
+        table.occupied_minutes = _minutes_between(since, now)
+        table.frees_in_minutes = (
+            estimates.minutes_until(free_at[table.pk], now) if table.state != "free" else 0
+        )
     for order in orders:
         order.waited_minutes = _minutes_between(order.joined_at, now)
         order.seated_minutes = _minutes_between(order.seated_at_time, now)
+        order.estimated_wait_minutes = plan.wait_minutes(order)
+        seating = plan.seatings.get(order.pk)
+        order.projected_table = tables_by_pk.get(seating.table_key) if seating else None
+        order.due_now = order.status == OrderStatus.IN_QUEUE and plan.is_due(order)
         order.arrival_overdue = bool(
             order.status in HEADING_OVER_STATUSES
             and order.target_arrival_time
             and now > order.target_arrival_time + timedelta(minutes=restaurant.arrival_grace_minutes)
         )
-    snap.next_joiner_wait = quotes.next_joiner
+    sizes = sorted({t.seats for t in tables})
+    snap.waits_by_size = [(seats, plan.newcomer_wait(seats)) for seats in sizes]
+    smallest_party = min(2, sizes[-1]) if sizes else 1
+    snap.next_joiner_wait = plan.newcomer_wait(smallest_party) if sizes else None
     return snap
 
 
@@ -124,6 +159,17 @@ class KitchenTicket:
     fire_at: datetime | None
     longest_prep_minutes: int
     should_have_fired: bool
+    minutes_to_fire: int | None  # negative once the fire time has passed
+
+
+def fire_at(order, longest_prep_minutes, restaurant):
+    """When the kitchen should start a ticket: so the food is plated just as the party walks
+    in (target arrival minus the longest prep time, minus the plating buffer)."""
+    if order.target_arrival_time is None:
+        return None
+    return order.target_arrival_time - timedelta(
+        minutes=longest_prep_minutes + restaurant.plating_buffer_minutes
+    )
 
 
 def kitchen_tickets(restaurant, now=None):
@@ -139,20 +185,17 @@ def kitchen_tickets(restaurant, now=None):
         order.restaurant = restaurant
         items = list(order.items.all())
         longest = max((i.menu_item.estimated_prep_time_minutes for i in items), default=0)
-        fire_at = (
-            order.target_arrival_time - timedelta(minutes=longest)
-            if order.target_arrival_time
-            else None
-        )
+        fire = fire_at(order, longest, restaurant)
+        not_started = order.status != OrderStatus.PREPARING and order.food_ready_at is None
         tickets.append(
             KitchenTicket(
                 order=order,
                 items=items,
-                fire_at=fire_at,
+                fire_at=fire,
                 longest_prep_minutes=longest,
-                should_have_fired=bool(
-                    fire_at and now >= fire_at and order.status != OrderStatus.PREPARING
-                    and order.food_ready_at is None
+                should_have_fired=bool(fire and now >= fire and not_started),
+                minutes_to_fire=(
+                    math.floor((fire - now).total_seconds() / 60) if fire and not_started else None
                 ),
             )
         )

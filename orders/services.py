@@ -1,5 +1,6 @@
 """Every write to the queue happens here: joining, leaving, notifying, seating, completing,
-no-shows, the kitchen's ticket steps and the host's walk-in tables.
+no-shows, the kitchen's ticket steps, the host's tables and walk-ins, and the timing rules
+that notify parties and mark no-shows by themselves.
 
 Each action runs in one transaction that first locks the restaurant's row, so two hosts, a
 kitchen and fifty joining diners are served one at a time per restaurant and positions stay
@@ -15,10 +16,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F
 
-from . import clock, estimates
+from . import clock, timing
 from .models import (
     ACTIVE_STATUSES,
     HEADING_OVER_STATUSES,
+    DiningTable,
     ORDER_CODE_ALPHABET,
     ORDER_CODE_LENGTH,
     MenuItem,
@@ -178,31 +180,34 @@ def _log(order, action, from_status, to_status, actor, now, detail=""):
 
 
 # ---------------------------------------------------------------------------------------
-# Estimates against the live database
+# The room
 
 
-def room_for(restaurant, seated_times):
-    return estimates.Room(
-        total_tables=restaurant.total_tables,
-        occupied_tables=restaurant.currently_occupied_tables,
-        seated_times=tuple(seated_times),
-        dining_minutes=restaurant.avg_dine_in_duration_minutes,
+def _sync_room(restaurant):
+    """Recount the room from its tables (inside the caller's locked transaction), so
+    total_tables and currently_occupied_tables can never drift from the truth."""
+    tables = DiningTable.objects.filter(restaurant=restaurant)
+    total = tables.count()
+    seated = Order.objects.filter(
+        restaurant=restaurant, status=OrderStatus.READY, table__isnull=False
+    ).count()
+    occupied = tables.filter(walk_in=True).count() + seated
+    if (restaurant.total_tables, restaurant.currently_occupied_tables) != (total, occupied):
+        restaurant.total_tables = total
+        restaurant.currently_occupied_tables = occupied
+        restaurant.save(update_fields=["total_tables", "currently_occupied_tables"])
+
+
+def _free_tables(restaurant):
+    """The restaurant's free tables, smallest first."""
+    taken = Order.objects.filter(
+        restaurant=restaurant, status=OrderStatus.READY, table__isnull=False
+    ).values("table_id")
+    return (
+        DiningTable.objects.filter(restaurant=restaurant, walk_in=False)
+        .exclude(pk__in=taken)
+        .order_by("seats", "number")
     )
-
-
-def current_quotes(restaurant, active_orders, now):
-    """Quotes for a restaurant given its active orders (any iterable of Order rows)."""
-    seated_times = []
-    heading_over = 0
-    waiting = 0
-    for order in active_orders:
-        if order.status == OrderStatus.READY and order.seated_at_time:
-            seated_times.append(order.seated_at_time)
-        elif order.status in HEADING_OVER_STATUSES:
-            heading_over += 1
-        elif order.status == OrderStatus.IN_QUEUE:
-            waiting += 1
-    return estimates.quote_queue(room_for(restaurant, seated_times), now, heading_over, waiting)
 
 
 # ---------------------------------------------------------------------------------------
@@ -264,6 +269,10 @@ def _new_order_code(taken):
     raise QueueError("The queue is too busy to hand out a code right now; please try again.")
 
 
+def _active_orders(restaurant):
+    return list(Order.objects.filter(restaurant=restaurant, status__in=ACTIVE_STATUSES))
+
+
 def join_queue(
     restaurant_id,
     *,
@@ -275,12 +284,12 @@ def join_queue(
     travel_minutes=None,
     submission_key="",
 ):
-    """A party joins the back of the queue with its order. Returns the new Order."""
+    """A party joins the back of the queue with its order. Returns the new Order.
+
+    The party is quoted when it is projected to sit down: when a table that fits it frees up
+    for it, and not before it can be here (its travel time, or the house default)."""
     submission_key = (submission_key or "")[:64]
-    if travel_minutes is not None and not 0 <= travel_minutes <= MAX_TRAVEL_MINUTES:
-        raise InvalidJoin(
-            {"travel_minutes": f"Travel time must be between 0 and {MAX_TRAVEL_MINUTES} minutes."}
-        )
+    _check_travel(travel_minutes)
     with transaction.atomic():
         restaurant = _lock_restaurant(restaurant_id)
         if submission_key:
@@ -295,12 +304,18 @@ def join_queue(
             )
         customer_name, items = _validate_join(restaurant, customer_name, party_size, lines)
         now = clock.now()
-        active = list(
-            Order.objects.filter(restaurant=restaurant, status__in=ACTIVE_STATUSES).only(
-                "status", "seated_at_time", "order_code", "queue_position"
+        active = _active_orders(restaurant)
+        plan = timing.plan(restaurant, active, now)
+        if party_size > plan.largest_table():
+            raise InvalidJoin(
+                {
+                    "party_size": f"{restaurant.name}'s largest table seats "
+                    f"{plan.largest_table()}; please call the restaurant for a party of "
+                    f"{party_size}."
+                }
             )
-        )
-        quotes = current_quotes(restaurant, active, now)
+        travel = restaurant.default_travel_minutes if travel_minutes is None else travel_minutes
+        waiting = sum(1 for o in active if o.status == OrderStatus.IN_QUEUE)
         order = Order.objects.create(
             restaurant=restaurant,
             customer_name=customer_name[:80],
@@ -310,9 +325,9 @@ def join_queue(
             travel_minutes=travel_minutes,
             order_code=_new_order_code({o.order_code for o in active}),
             submission_key=submission_key,
-            queue_position=len(quotes.waiting) + 1,
+            queue_position=waiting + 1,
             status=OrderStatus.IN_QUEUE,
-            quoted_wait_minutes=quotes.next_joiner,
+            quoted_wait_minutes=plan.newcomer_wait(party_size, travel),
             joined_at=now,
         )
         OrderItem.objects.bulk_create(
@@ -328,7 +343,44 @@ def join_queue(
             ]
         )
         _log(order, "joined", "", OrderStatus.IN_QUEUE, None, now)
-        _announce(restaurant.pk, [order.pk])
+        changed = [order.pk]
+        # A free table may be waiting for exactly this party.
+        _apply_timing_rules(restaurant, now, changed)
+        _announce(restaurant.pk, changed)
+    return order
+
+
+def _check_travel(travel_minutes):
+    if travel_minutes is not None and not 0 <= travel_minutes <= MAX_TRAVEL_MINUTES:
+        raise InvalidJoin(
+            {"travel_minutes": f"Travel time must be between 0 and {MAX_TRAVEL_MINUTES} minutes."}
+        )
+
+
+def set_travel_minutes(order_id, travel_minutes):
+    """The diner says how far away they are ("I'm 15 minutes away"), while still waiting."""
+    _check_travel(travel_minutes)
+    with transaction.atomic():
+        order = Order.objects.only("restaurant_id").get(pk=order_id)
+        restaurant = _lock_restaurant(order.restaurant_id)
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != OrderStatus.IN_QUEUE:
+            raise IllegalTransition(
+                "You have already been told to head over, so your travel time can no longer "
+                "change. Please come as soon as you can."
+            )
+        if order.travel_minutes == travel_minutes:
+            return order
+        now = clock.now()
+        order.travel_minutes = travel_minutes
+        order.save(update_fields=["travel_minutes"])
+        _log(
+            order, "travel_time", order.status, order.status, None, now,
+            detail="not given" if travel_minutes is None else f"{travel_minutes} min away",
+        )
+        changed = [order.pk]
+        _apply_timing_rules(restaurant, now, changed)
+        _announce(restaurant.pk, changed)
     return order
 
 
@@ -336,63 +388,104 @@ def join_queue(
 # The one function that moves a party from one status to the next
 
 
-def transition(order_id, to_status, *, actor=None, action=None, allowed_from=None, detail=""):
+SYSTEM = "system"  # the actor of what ReadyTable does by itself (auto notify, auto no-show)
+
+
+def transition(
+    order_id, to_status, *, actor=None, action=None, allowed_from=None, detail="", table_id=None
+):
     """Move one order to `to_status`, with every side effect the restaurant expects:
-    queue positions close up, tables are taken and freed, times are stamped, and an event
-    is logged. An illegal move raises IllegalTransition and changes nothing."""
+    queue positions close up, tables are taken and freed, times are stamped, an event is
+    logged, and the restaurant's timing rules run (auto notify, auto no-show). An illegal
+    move raises a QueueError and changes nothing."""
     to_status = OrderStatus(to_status)
     with transaction.atomic():
-        order = Order.objects.select_related("restaurant").get(pk=order_id)
-        restaurant = _lock_restaurant(order.restaurant_id)
+        restaurant_id = Order.objects.values_list("restaurant_id", flat=True).get(pk=order_id)
+        restaurant = _lock_restaurant(restaurant_id)
         order = Order.objects.select_for_update().get(pk=order_id)
-        order.restaurant = restaurant
-        from_status = OrderStatus(order.status)
-        if not can_transition(from_status, to_status) or (
-            allowed_from is not None and from_status not in allowed_from
-        ):
-            raise IllegalTransition(_refusal(order, from_status, to_status))
-
         now = clock.now()
-        changed = [order.pk]
-        if from_status == OrderStatus.IN_QUEUE:
-            changed += _close_gap(restaurant, order.queue_position)
-            order.queue_position = None
-
-        if to_status == OrderStatus.AWAITING_ARRIVAL:
-            order.notified_at = now
-            travel = order.travel_minutes
-            if travel is None:
-                travel = restaurant.default_travel_minutes
-            order.target_arrival_time = now + timedelta(minutes=travel)
-        elif to_status == OrderStatus.RECEIVED:
-            pass
-        elif to_status == OrderStatus.PREPARING:
-            # Food already marked ready keeps the time it was really fired.
-            order.fired_at = order.fired_at or now
-        elif to_status == OrderStatus.READY:
-            if restaurant.currently_occupied_tables >= restaurant.total_tables:
-                raise NoFreeTable(
-                    f"All {restaurant.total_tables} tables are occupied: complete a table "
-                    f"before seating {order.customer_name} ({order.order_code})."
-                )
-            restaurant.currently_occupied_tables += 1
-            restaurant.save(update_fields=["currently_occupied_tables"])
-            order.seated_at_time = now
-        elif to_status == OrderStatus.COMPLETED:
-            restaurant.currently_occupied_tables = max(
-                0, restaurant.currently_occupied_tables - 1
-            )
-            restaurant.save(update_fields=["currently_occupied_tables"])
-            order.completed_at_time = now
-        elif to_status in (OrderStatus.CANCELLED, OrderStatus.NO_SHOW):
-            order.ended_at = now
-
-        order.status = to_status
-        order.save()
-        _log(order, action or to_status.lower(), from_status, to_status, actor, now, detail)
-        # Everyone still waiting sees a new estimate after any change.
+        changed = _apply_transition(
+            restaurant, order, to_status, actor=actor, action=action,
+            allowed_from=allowed_from, detail=detail, table_id=table_id, now=now,
+        )
+        _apply_timing_rules(restaurant, now, changed)
         _announce(restaurant.pk, changed)
     return order
+
+
+def _apply_transition(
+    restaurant, order, to_status, *, actor, action, allowed_from, detail, table_id, now
+):
+    """The state machine itself; the caller holds the restaurant's lock. Returns the ids of
+    the orders whose screens changed."""
+    order.restaurant = restaurant
+    from_status = OrderStatus(order.status)
+    if not can_transition(from_status, to_status) or (
+        allowed_from is not None and from_status not in allowed_from
+    ):
+        raise IllegalTransition(_refusal(order, from_status, to_status))
+
+    changed = [order.pk]
+    if to_status == OrderStatus.READY:
+        # Checked before anything moves, so a refusal changes nothing.
+        order.table = _table_for(restaurant, order, table_id)
+    if from_status == OrderStatus.IN_QUEUE:
+        changed += _close_gap(restaurant, order.queue_position)
+        order.queue_position = None
+
+    if to_status == OrderStatus.AWAITING_ARRIVAL:
+        order.notified_at = now
+        order.target_arrival_time = now + timedelta(
+            minutes=timing.travel_minutes(order, restaurant)
+        )
+    elif to_status == OrderStatus.PREPARING:
+        # Food already marked ready keeps the time it was really fired.
+        order.fired_at = order.fired_at or now
+    elif to_status == OrderStatus.READY:
+        order.seated_at_time = now
+        order.actual_wait_minutes = max(0, round((now - order.joined_at).total_seconds() / 60))
+    elif to_status == OrderStatus.COMPLETED:
+        order.completed_at_time = now
+    elif to_status in (OrderStatus.CANCELLED, OrderStatus.NO_SHOW):
+        order.ended_at = now
+
+    order.status = to_status
+    order.save()
+    if to_status == OrderStatus.READY:
+        detail = detail or f"table {order.table.number}"
+    _log(order, action or to_status.lower(), from_status, to_status, actor, now, detail)
+    if to_status in (OrderStatus.READY, OrderStatus.COMPLETED):
+        _sync_room(restaurant)
+    return changed
+
+
+def _table_for(restaurant, order, table_id):
+    """The table a party sits at: the host's choice, or the smallest free table that fits."""
+    free = _free_tables(restaurant)
+    who = f"{order.customer_name} ({order.order_code})"
+    if table_id is not None:
+        table = DiningTable.objects.filter(restaurant=restaurant, pk=table_id).first()
+        if table is None:
+            raise NoFreeTable(f"That table is not in {restaurant.name}.")
+        if not free.filter(pk=table.pk).exists():
+            raise NoFreeTable(f"Table {table.number} is taken: choose a free table for {who}.")
+        if table.seats < order.party_size:
+            raise NoFreeTable(
+                f"Table {table.number} seats {table.seats}: too small for {who}."
+            )
+        return table
+    table = free.filter(seats__gte=order.party_size).first()
+    if table is None:
+        if not free.exists():
+            raise NoFreeTable(
+                f"All {restaurant.total_tables} tables are occupied: complete a table "
+                f"before seating {who}."
+            )
+        raise NoFreeTable(
+            f"No free table seats {order.party_size}: wait for a bigger table to free up "
+            f"before seating {who}, a party of {order.party_size}."
+        )
+    return table
 
 
 def _refusal(order, from_status, to_status):
@@ -412,6 +505,75 @@ def _close_gap(restaurant, position):
     ids = list(behind.order_by("queue_position").values_list("pk", flat=True))
     behind.update(queue_position=F("queue_position") - 1)
     return ids
+
+
+# ---------------------------------------------------------------------------------------
+# Timing rules: what ReadyTable does by itself as tables free up and time passes
+
+
+def _apply_timing_rules(restaurant, now, changed):
+    """Auto no-show, then auto notify, for a restaurant whose lock the caller holds.
+    Appends the ids of the orders it changed to `changed`."""
+    if not (restaurant.auto_notify or restaurant.auto_no_show):
+        return
+    active = _active_orders(restaurant)
+    if restaurant.auto_no_show:
+        grace = timedelta(minutes=restaurant.arrival_grace_minutes)
+        late = [
+            o for o in active
+            if o.status in HEADING_OVER_STATUSES
+            and o.target_arrival_time is not None
+            and now > o.target_arrival_time + grace
+        ]
+        for order in late:
+            changed += _apply_transition(
+                restaurant, order, OrderStatus.NO_SHOW, actor=SYSTEM, action="no_show",
+                allowed_from=None, detail="did not arrive within the grace period",
+                table_id=None, now=now,
+            )
+        if late:
+            if not restaurant.auto_notify:
+                # The no-show's table goes to the next party in line.
+                head = Order.objects.filter(
+                    restaurant=restaurant, status=OrderStatus.IN_QUEUE, queue_position=1
+                ).first()
+                if head is not None:
+                    changed += _apply_transition(
+                        restaurant, head, OrderStatus.AWAITING_ARRIVAL, actor=SYSTEM,
+                        action="notified", allowed_from=None,
+                        detail="next in line after a no-show", table_id=None, now=now,
+                    )
+            active = _active_orders(restaurant)
+    if restaurant.auto_notify:
+        plan = timing.plan(restaurant, active, now)
+        due = sorted(
+            (o for o in active if o.status == OrderStatus.IN_QUEUE and plan.is_due(o)),
+            key=lambda o: o.queue_position,
+        )
+        for order in due:
+            # Positions close up as each party ahead leaves the queue.
+            order.refresh_from_db(fields=["queue_position"])
+            changed += _apply_transition(
+                restaurant, order, OrderStatus.AWAITING_ARRIVAL, actor=SYSTEM,
+                action="notified", allowed_from=None,
+                detail=f"table projected free in {plan.table_free_minutes(order)} min",
+                table_id=None, now=now,
+            )
+
+
+def run_timing_rules(restaurant_id, *, refresh_screens=False):
+    """What the queue clock (the run_timers worker, or the simulator) calls as time passes.
+
+    Applies auto no-show and auto notify; with `refresh_screens`, also tells the live screens
+    to re-read when nothing changed, since waits and countdowns move with the clock.
+    Returns the ids of the orders it changed."""
+    with transaction.atomic():
+        restaurant = _lock_restaurant(restaurant_id)
+        changed = []
+        _apply_timing_rules(restaurant, clock.now(), changed)
+        if changed or refresh_screens:
+            _announce(restaurant.pk, changed)
+    return changed
 
 
 # ---------------------------------------------------------------------------------------
@@ -467,8 +629,8 @@ def start_preparing(order_id, actor):
 def mark_food_ready(order_id, actor):
     """The kitchen has the food ready for the pass; the party is not necessarily seated."""
     with transaction.atomic():
-        order = Order.objects.select_related("restaurant").get(pk=order_id)
-        _lock_restaurant(order.restaurant_id)
+        restaurant_id = Order.objects.values_list("restaurant_id", flat=True).get(pk=order_id)
+        _lock_restaurant(restaurant_id)
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status not in (OrderStatus.RECEIVED, OrderStatus.PREPARING):
             raise IllegalTransition(
@@ -489,8 +651,12 @@ def mark_food_ready(order_id, actor):
     return order
 
 
-def seat_party(order_id, actor):
-    return transition(order_id, OrderStatus.READY, actor=actor, action="seated")
+def seat_party(order_id, actor, table_id=None):
+    """Seat a party that has arrived: at the host's chosen table, or the smallest free table
+    that fits it."""
+    return transition(
+        order_id, OrderStatus.READY, actor=actor, action="seated", table_id=table_id
+    )
 
 
 def complete_party(order_id, actor):
@@ -519,37 +685,169 @@ def remove_party(order_id, actor):
 
 
 # ---------------------------------------------------------------------------------------
-# The room
+# The room: walk-ins, the tables and their sizes, and the house settings
 
 
-def adjust_walk_in_tables(restaurant_id, delta, actor):
-    """The host seats (+1) or clears (-1) a walk-in table the app did not seat."""
-    if delta not in (1, -1):
-        raise TablesOutOfRange("Walk-in tables change one at a time.")
+def _room_event(restaurant, action, actor, now, detail=""):
+    RestaurantEvent.objects.create(
+        restaurant=restaurant,
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        at=now,
+        detail=detail[:200],
+    )
+
+
+def _room_changed(restaurant, now):
+    """After the tables changed: recount, run the timing rules, announce."""
+    _sync_room(restaurant)
+    changed = []
+    _apply_timing_rules(restaurant, now, changed)
+    _announce(restaurant.pk, changed)
+
+
+def seat_walk_in(restaurant_id, actor, *, table_id=None, party_size=None):
+    """The host seats a party that walked in without the app: at the chosen free table, or
+    the smallest free table that fits `party_size` (any free table when it is not given)."""
+    if party_size is not None and not 1 <= party_size <= 100:
+        raise TablesOutOfRange("A walk-in party has between 1 and 100 people.")
     with transaction.atomic():
         restaurant = _lock_restaurant(restaurant_id)
-        if delta > 0 and restaurant.currently_occupied_tables >= restaurant.total_tables:
-            raise TablesOutOfRange(
-                f"All {restaurant.total_tables} tables are already occupied."
-            )
-        if delta < 0:
-            seated_by_app = Order.objects.filter(
-                restaurant=restaurant, status=OrderStatus.READY
-            ).count()
-            if restaurant.currently_occupied_tables - seated_by_app <= 0:
+        free = _free_tables(restaurant)
+        if table_id is not None:
+            table = DiningTable.objects.filter(restaurant=restaurant, pk=table_id).first()
+            if table is None:
+                raise TablesOutOfRange(f"That table is not in {restaurant.name}.")
+            if not free.filter(pk=table.pk).exists():
+                raise TablesOutOfRange(f"Table {table.number} is already taken.")
+            if party_size is not None and table.seats < party_size:
+                raise TablesOutOfRange(
+                    f"Table {table.number} seats {table.seats}: too small for {party_size}."
+                )
+        else:
+            table = free.filter(seats__gte=party_size or 1).first()
+            if table is None:
+                raise TablesOutOfRange(
+                    f"All {restaurant.total_tables} tables are already occupied."
+                    if not free.exists()
+                    else f"No free table seats {party_size}."
+                )
+        now = clock.now()
+        table.walk_in = True
+        table.walk_in_party_size = party_size
+        table.walk_in_seated_at = now
+        table.save(update_fields=["walk_in", "walk_in_party_size", "walk_in_seated_at"])
+        _room_event(restaurant, "walk_in_seated", actor, now, f"table {table.number}")
+        _room_changed(restaurant, now)
+    return table
+
+
+def walk_in_left(restaurant_id, actor, *, table_id=None):
+    """A walk-in party left: its table (or, not given, the walk-in seated longest) is free."""
+    with transaction.atomic():
+        restaurant = _lock_restaurant(restaurant_id)
+        walk_ins = DiningTable.objects.filter(restaurant=restaurant, walk_in=True)
+        if table_id is not None:
+            table = DiningTable.objects.filter(restaurant=restaurant, pk=table_id).first()
+            if table is None:
+                raise TablesOutOfRange(f"That table is not in {restaurant.name}.")
+            if not table.walk_in:
+                raise TablesOutOfRange(
+                    f"No walk-in is at table {table.number}; to free a table of a seated "
+                    "party, complete that party."
+                )
+        else:
+            table = walk_ins.order_by(F("walk_in_seated_at").asc(nulls_first=True), "number").first()
+            if table is None:
                 raise TablesOutOfRange(
                     "No walk-in table is occupied; to free a table of a seated party, "
                     "complete that party."
                 )
-        restaurant.currently_occupied_tables += delta
-        restaurant.save(update_fields=["currently_occupied_tables"])
-        RestaurantEvent.objects.create(
-            restaurant=restaurant,
-            action="walk_in_seated" if delta > 0 else "walk_in_left",
-            actor=actor if getattr(actor, "pk", None) else None,
-            at=clock.now(),
+        now = clock.now()
+        table.walk_in = False
+        table.walk_in_party_size = None
+        table.walk_in_seated_at = None
+        table.save(update_fields=["walk_in", "walk_in_party_size", "walk_in_seated_at"])
+        _room_event(restaurant, "walk_in_left", actor, now, f"table {table.number}")
+        _room_changed(restaurant, now)
+    return table
+
+
+def adjust_walk_in_tables(restaurant_id, delta, actor):
+    """The host's quick +1 / -1 for walk-ins: +1 takes the smallest free table, -1 frees the
+    walk-in table seated longest ago."""
+    if delta == 1:
+        seat_walk_in(restaurant_id, actor)
+    elif delta == -1:
+        walk_in_left(restaurant_id, actor)
+    else:
+        raise TablesOutOfRange("Walk-in tables change one at a time.")
+    return RestaurantProfile.objects.get(pk=restaurant_id)
+
+
+MAX_TABLE_SEATS = 30
+MAX_TABLES = 200
+
+
+def set_up_tables(restaurant_id, counts, actor):
+    """Make the room have `counts` ({seats: number of tables}) tables of each size: free tables
+    are added or taken away; a table in use is never taken away."""
+    wanted = {}
+    for seats, count in dict(counts).items():
+        if not isinstance(seats, int) or not 1 <= seats <= MAX_TABLE_SEATS:
+            raise TablesOutOfRange(f"A table seats between 1 and {MAX_TABLE_SEATS} people.")
+        if not isinstance(count, int) or count < 0:
+            raise TablesOutOfRange("The number of tables of a size cannot be negative.")
+        if count:
+            wanted[seats] = count
+    if not wanted:
+        raise TablesOutOfRange("A restaurant needs at least one table.")
+    if sum(wanted.values()) > MAX_TABLES:
+        raise TablesOutOfRange(f"At most {MAX_TABLES} tables.")
+    with transaction.atomic():
+        restaurant = _lock_restaurant(restaurant_id)
+        tables = list(DiningTable.objects.filter(restaurant=restaurant))
+        free_ids = set(_free_tables(restaurant).values_list("pk", flat=True))
+        by_size = {}
+        for table in tables:
+            by_size.setdefault(table.seats, []).append(table)
+        to_delete, to_add = [], []
+        for seats in set(by_size) | set(wanted):
+            have = sorted(by_size.get(seats, []), key=lambda t: -t.number)
+            surplus = len(have) - wanted.get(seats, 0)
+            if surplus > 0:
+                removable = [t for t in have if t.pk in free_ids][:surplus]
+                if len(removable) < surplus:
+                    raise TablesOutOfRange(
+                        f"Cannot take away {surplus} table(s) of {seats}: only "
+                        f"{len(removable)} of them are free right now."
+                    )
+                to_delete += removable
+            elif surplus < 0:
+                to_add += [seats] * -surplus
+        if not to_delete and not to_add:
+            return restaurant
+        largest_waiting = (
+            Order.objects.filter(restaurant=restaurant, status__in=ACTIVE_STATUSES)
+            .exclude(status=OrderStatus.READY)
+            .order_by("-party_size")
+            .values_list("party_size", flat=True)
+            .first()
         )
-        _announce(restaurant.pk)
+        if largest_waiting and max(wanted) < largest_waiting:
+            raise TablesOutOfRange(
+                f"A party of {largest_waiting} is in line: keep a table that seats them."
+            )
+        DiningTable.objects.filter(pk__in=[t.pk for t in to_delete]).delete()
+        next_number = max((t.number for t in tables), default=0) + 1
+        DiningTable.objects.bulk_create(
+            DiningTable(restaurant=restaurant, number=next_number + i, seats=seats)
+            for i, seats in enumerate(sorted(to_add))
+        )
+        now = clock.now()
+        summary = ", ".join(f"{n} x {seats}" for seats, n in sorted(wanted.items()))
+        _room_event(restaurant, "tables_set_up", actor, now, summary)
+        _room_changed(restaurant, now)
     return restaurant
 
 
@@ -559,12 +857,81 @@ def set_accepting_joins(restaurant_id, accepting, actor):
         if restaurant.accepting_joins != accepting:
             restaurant.accepting_joins = accepting
             restaurant.save(update_fields=["accepting_joins"])
-            RestaurantEvent.objects.create(
-                restaurant=restaurant,
-                action="opened_queue" if accepting else "closed_queue",
-                actor=actor if getattr(actor, "pk", None) else None,
-                at=clock.now(),
+            _room_event(
+                restaurant, "opened_queue" if accepting else "closed_queue", actor, clock.now()
             )
             _announce(restaurant.pk)
     return restaurant
 
+
+HOUSE_SETTINGS = {
+    "auto_notify": bool,
+    "auto_no_show": bool,
+    "avg_dine_in_duration_minutes": int,
+    "default_travel_minutes": int,
+    "arrival_grace_minutes": int,
+    "notify_buffer_minutes": int,
+    "plating_buffer_minutes": int,
+}
+HOUSE_LIMITS = {
+    "avg_dine_in_duration_minutes": (5, 600),
+    "default_travel_minutes": (0, MAX_TRAVEL_MINUTES),
+    "arrival_grace_minutes": (0, 120),
+    "notify_buffer_minutes": (0, 30),
+    "plating_buffer_minutes": (0, 30),
+}
+
+
+def update_house_settings(restaurant_id, actor, **values):
+    """The host or manager changes how the house runs: automatic notify and no-show, the
+    configured average sitting, travel default, grace and buffers."""
+    unknown = set(values) - set(HOUSE_SETTINGS)
+    if unknown:
+        raise TablesOutOfRange(f"Unknown setting: {', '.join(sorted(unknown))}.")
+    for name, value in values.items():
+        if not isinstance(value, HOUSE_SETTINGS[name]):
+            raise TablesOutOfRange(f"{name.replace('_', ' ')} has the wrong kind of value.")
+        if name in HOUSE_LIMITS:
+            low, high = HOUSE_LIMITS[name]
+            if not low <= value <= high:
+                label = RestaurantProfile._meta.get_field(name).verbose_name
+                raise TablesOutOfRange(f"{label.capitalize()} must be between {low} and {high}.")
+    with transaction.atomic():
+        restaurant = _lock_restaurant(restaurant_id)
+        updates = {k: v for k, v in values.items() if getattr(restaurant, k) != v}
+        if not updates:
+            return restaurant
+        for name, value in updates.items():
+            setattr(restaurant, name, value)
+        restaurant.save(update_fields=list(updates))
+        now = clock.now()
+        _room_event(
+            restaurant, "settings_changed", actor, now,
+            ", ".join(f"{k}={v}" for k, v in sorted(updates.items())),
+        )
+        _room_changed(restaurant, now)
+    return restaurant
+
+
+def import_past_sittings(restaurant_id, sittings):
+    """Load past visits (party size, seated at, left at) as completed orders, so the dining
+    times are learned from day one: for a restaurant moving to ReadyTable with its history,
+    and for the simulator. Each visit keeps an event saying it was imported."""
+    with transaction.atomic():
+        restaurant = _lock_restaurant(restaurant_id)
+        for i, (party_size, seated_at, left_at) in enumerate(sittings):
+            if left_at <= seated_at:
+                raise TablesOutOfRange(f"Past visit {i}: it must end after it starts.")
+            order = Order.objects.create(
+                restaurant=restaurant,
+                customer_name="Past guest",
+                party_size=party_size,
+                order_code="PAST",
+                status=OrderStatus.COMPLETED,
+                quoted_wait_minutes=0,
+                joined_at=seated_at,
+                seated_at_time=seated_at,
+                completed_at_time=left_at,
+                actual_wait_minutes=0,
+            )
+            _log(order, "imported", "", OrderStatus.COMPLETED, SYSTEM, seated_at, "past visit")

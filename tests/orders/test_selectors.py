@@ -102,10 +102,10 @@ def test_host_stand_of_one_restaurant_shows_none_of_the_next(
 
 @pytest.fixture
 def three_tickets(join, staff_user, frozen_clock):
-    """All notified at 19:00. Fire time = target arrival - longest prep:
-    Yusuf: tiramisu (3),        15 min away -> arrives 19:15, fire 19:12
-    Xena:  salad + tiramisu (6), 20 min away -> arrives 19:20, fire 19:14
-    Zoe:   risotto (20) + pizza, 25 min away -> arrives 19:25, fire 19:05
+    """All notified at 19:00. Fire time = target arrival - longest prep - 2 min plating:
+    Yusuf: tiramisu (3),        15 min away -> arrives 19:15, fire 19:10
+    Xena:  salad + tiramisu (6), 20 min away -> arrives 19:20, fire 19:12
+    Zoe:   risotto (20) + pizza, 25 min away -> arrives 19:25, fire 19:03
     """
     xena = join("Xena", dishes={"salad": 1, "tiramisu": 2}, travel_minutes=20)
     yusuf = join("Yusuf", dishes={"tiramisu": 1}, travel_minutes=15)
@@ -120,10 +120,11 @@ def test_kitchen_fires_tickets_by_fire_time_not_by_arrival(restaurant, three_tic
     tickets = selectors.kitchen_tickets(restaurant)
     assert [t.order.customer_name for t in tickets] == ["Zoe", "Yusuf", "Xena"]
     assert [t.fire_at for t in tickets] == [
-        OPENING + minutes(5),
+        OPENING + minutes(3),
+        OPENING + minutes(10),
         OPENING + minutes(12),
-        OPENING + minutes(14),
     ]
+    assert [t.minutes_to_fire for t in tickets] == [3, 10, 12]
     assert [t.longest_prep_minutes for t in tickets] == [20, 3, 6]
 
 
@@ -147,7 +148,7 @@ def test_kitchen_is_warned_about_tickets_it_should_have_fired(
         }
 
     assert late() == {"Zoe": False, "Yusuf": False, "Xena": False}
-    frozen_clock.set(OPENING + minutes(12))
+    frozen_clock.set(OPENING + minutes(11))
     assert late() == {"Zoe": True, "Yusuf": True, "Xena": False}
 
 
@@ -202,7 +203,8 @@ def test_notified_diner_sees_head_over_without_a_place_in_line(join, staff_user,
     view = selectors.diner_view(order.public_token)
     assert view.step == 2
     assert view.position is None and view.parties_ahead is None
-    assert view.estimated_wait_minutes == 0  # tables are free: come now
+    # Tables are free: the party sits as soon as it gets here, 10 minutes from now.
+    assert view.estimated_wait_minutes == 10
     assert view.order.target_arrival_time == OPENING + minutes(10)
 
 

@@ -97,11 +97,16 @@ def test_tracking_link_token_is_long_and_unguessable(join):
 
 
 def test_party_is_told_the_wait_it_joined_with(restaurant, join, frozen_clock):
-    # 4 free tables: the first four parties are quoted 0; the fifth waits for the first
-    # of them to finish its 50-minute sitting.
+    # 4 free tables and parties 10 minutes away (the house default): the first four sit as
+    # soon as they get here (+10); the fifth waits for the first of them to finish its
+    # 50-minute sitting (+60).
     quotes = [join(f"Party {n}").quoted_wait_minutes for n in range(5)]
-    assert quotes == [0, 0, 0, 0, 50]
-    assert Order.objects.get(customer_name="Party 4").quoted_wait_minutes == 50
+    assert quotes == [10, 10, 10, 10, 60]
+    assert Order.objects.get(customer_name="Party 4").quoted_wait_minutes == 60
+
+
+def test_party_already_at_the_door_of_a_room_with_a_free_table_is_quoted_no_wait(join):
+    assert join("Priya", travel_minutes=0).quoted_wait_minutes == 0
 
 
 def test_party_keeps_the_price_it_ordered_at(join, menu):

@@ -1,0 +1,148 @@
+"""The restaurant's timing, read from the database: the room's tables, the learned dining
+times, and the projected plan for everyone in line. The arithmetic is in orders.estimates;
+this module only turns rows into its inputs, with a fixed number of queries however long the
+queue is. Services use it to quote and to decide who to notify; selectors use it for screens.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils import timezone
+
+from . import estimates
+from .models import HEADING_OVER_STATUSES, DiningTable, Order, OrderStatus
+
+# How much history teaches the dining times: the most recent sittings, within this window.
+HISTORY_DAYS = 90
+HISTORY_LIMIT = 2000
+
+
+def dining_times(restaurant, now):
+    """The restaurant's learned sittings (one query)."""
+    rows = (
+        Order.objects.filter(
+            restaurant=restaurant,
+            status=OrderStatus.COMPLETED,
+            seated_at_time__isnull=False,
+            completed_at_time__isnull=False,
+            completed_at_time__gte=now - timedelta(days=HISTORY_DAYS),
+            completed_at_time__lte=now,
+        )
+        .order_by("-completed_at_time")
+        .values_list("party_size", "seated_at_time", "completed_at_time")[:HISTORY_LIMIT]
+    )
+    sittings = [
+        estimates.Sitting(size, seated, (completed - seated).total_seconds() / 60)
+        for size, seated, completed in rows
+    ]
+    return estimates.DiningTimes(
+        sittings, restaurant.avg_dine_in_duration_minutes, tz=timezone.get_current_timezone()
+    )
+
+
+def travel_minutes(order, restaurant):
+    """How long a party needs to get here once told: what it said, or the house default."""
+    if order.travel_minutes is not None:
+        return order.travel_minutes
+    return restaurant.default_travel_minutes
+
+
+@dataclass
+class Plan:
+    """Everyone in line with a projected table, and what a newcomer would be quoted."""
+
+    restaurant: object
+    now: object
+    tables: list
+    times: estimates.DiningTimes
+    table_states: list
+    line: list  # PartyInLine for heading-over parties, then the queue
+    seatings: dict = field(default_factory=dict)  # order pk -> Seating or None
+
+    def wait_minutes(self, order):
+        seating = self.seatings.get(order.pk)
+        return None if seating is None else estimates.minutes_until(seating.seat_at, self.now)
+
+    def table_free_minutes(self, order):
+        seating = self.seatings.get(order.pk)
+        return None if seating is None else estimates.minutes_until(seating.table_free_at, self.now)
+
+    def is_due(self, order):
+        """Should this waiting party be told to head over now?"""
+        rule = estimates.NotifyRule(self.restaurant.notify_buffer_minutes)
+        return rule.is_due(
+            self.seatings.get(order.pk), travel_minutes(order, self.restaurant), self.now
+        )
+
+    def newcomer(self, party_size, travel=0):
+        """The Seating a party of this size joining now (travel minutes away) would get."""
+        newcomer = estimates.PartyInLine(
+            "newcomer", party_size, self.now + timedelta(minutes=travel)
+        )
+        return estimates.plan_seating(
+            self.table_states, self.line + [newcomer], self.times, self.now
+        )["newcomer"]
+
+    def newcomer_wait(self, party_size, travel=0):
+        seating = self.newcomer(party_size, travel)
+        return None if seating is None else estimates.minutes_until(seating.seat_at, self.now)
+
+    def largest_table(self):
+        return max((t.seats for t in self.tables), default=0)
+
+
+def room_tables(restaurant):
+    """The restaurant's tables, each with `.seated_party` (the app party at it, or None).
+    Two queries."""
+    tables = list(DiningTable.objects.filter(restaurant=restaurant).order_by("number"))
+    seated = {
+        order.table_id: order
+        for order in Order.objects.filter(
+            restaurant=restaurant, status=OrderStatus.READY, table__isnull=False
+        )
+    }
+    for table in tables:
+        table.seated_party = seated.get(table.pk)
+    return tables
+
+
+def plan(restaurant, active_orders, now, *, tables=None, times=None):
+    """Project the line: `active_orders` are the restaurant's active Order rows (any order).
+
+    Queries: the tables (unless given) and the history (unless given)."""
+    tables = room_tables(restaurant) if tables is None else tables
+    times = dining_times(restaurant, now) if times is None else times
+    seated_by_table = {o.table_id: o for o in active_orders if o.status == OrderStatus.READY}
+    free, occupied = [], []
+    for table in tables:
+        party = seated_by_table.get(table.pk) or getattr(table, "seated_party", None)
+        if party is not None and party.status == OrderStatus.READY:
+            occupied.append((table.pk, table.seats, party.party_size, party.seated_at_time))
+        elif table.walk_in:
+            occupied.append(
+                (table.pk, table.seats, table.walk_in_party_size, table.walk_in_seated_at)
+            )
+        else:
+            free.append((table.pk, table.seats))
+    states = estimates.table_states(occupied, free, times, now)
+
+    heading = sorted(
+        (o for o in active_orders if o.status in HEADING_OVER_STATUSES),
+        key=lambda o: (o.notified_at or now, o.pk),
+    )
+    waiting = sorted(
+        (o for o in active_orders if o.status == OrderStatus.IN_QUEUE),
+        key=lambda o: o.queue_position,
+    )
+    line = [
+        estimates.PartyInLine(o.pk, o.party_size, max(now, o.target_arrival_time or now))
+        for o in heading
+    ] + [
+        estimates.PartyInLine(
+            o.pk, o.party_size, now + timedelta(minutes=travel_minutes(o, restaurant))
+        )
+        for o in waiting
+    ]
+    result = Plan(restaurant, now, tables, times, states, line)
+    result.seatings = estimates.plan_seating(states, line, times, now)
+    return result
