@@ -1,0 +1,170 @@
+"""The back office at /admin/: the owner can list, filter, search and open every kind of record
+ReadyTable keeps, and the history of what happened to each party cannot be rewritten there."""
+
+import re
+from html import unescape
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from orders import services
+from orders.models import (
+    MenuItem,
+    Order,
+    OrderEvent,
+    OrderItem,
+    OrderStatus,
+    RestaurantEvent,
+    RestaurantProfile,
+)
+
+pytestmark = pytest.mark.django_db
+
+ORDERS_MODELS = [
+    model for model in admin.site._registry if model._meta.app_label == "orders"
+]
+
+
+@pytest.fixture
+def owner(client, django_user_model):
+    client.force_login(
+        django_user_model.objects.create(username="owner", is_staff=True, is_superuser=True)
+    )
+    return client
+
+
+@pytest.fixture
+def evening(restaurant, other_restaurant, other_menu_item, join, staff_user):
+    """A party seated and finished, one heading over, one waiting; the host closed the queue.
+    Next door, at Casa Azul, one party waits (so there is something to filter by)."""
+    join("Lupe", at=other_restaurant, dishes={other_menu_item: 1})
+    done = join("Kenji", dishes={"pizza": 2})
+    for step in (services.notify_party, services.seat_party, services.complete_party):
+        step(done.pk, staff_user)
+    services.notify_party(join("Amelia", dishes={"risotto": 1}).pk, staff_user)
+    join("Priya", phone="+44 7700 900123")
+    services.set_accepting_joins(restaurant.pk, False, staff_user)
+    return done
+
+
+def admin_url(model, view, *args):
+    return reverse(f"admin:orders_{model._meta.model_name}_{view}", args=args)
+
+
+def filter_links(page):
+    """The querystrings of every choice in the changelist's filter sidebar."""
+    sidebar = re.search(r'<nav id="changelist-filter".*?</nav>', page, re.S)
+    assert sidebar, "changelist has no filters"
+    return {unescape(href) for href in re.findall(r'href="(\?[^"]*)"', sidebar[0])}
+
+
+def test_every_model_of_the_queue_is_in_the_back_office():
+    assert set(ORDERS_MODELS) >= {
+        RestaurantProfile,
+        MenuItem,
+        Order,
+        OrderItem,
+        OrderEvent,
+        RestaurantEvent,
+    }
+
+
+@pytest.mark.parametrize("model", ORDERS_MODELS, ids=lambda m: m.__name__)
+def test_each_list_shows_its_columns_filters_and_search(owner, evening, model):
+    model_admin = admin.site._registry[model]
+    url = admin_url(model, "changelist")
+    response = owner.get(url)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert model.objects.exists()
+    assert 'id="result_list"' in page
+    # One column per list_display entry.
+    assert page.count('<th scope="col"') >= len(model_admin.list_display)
+    if model_admin.search_fields:
+        assert 'id="searchbar"' in page
+        assert owner.get(url, {"q": "Kenji"}).status_code == 200
+    if model_admin.list_filter:
+        links = filter_links(page)
+        assert links
+        for querystring in links:
+            assert owner.get(url + querystring).status_code == 200, querystring
+
+
+@pytest.mark.parametrize("model", ORDERS_MODELS, ids=lambda m: m.__name__)
+def test_each_record_opens_in_the_back_office(owner, evening, model):
+    record = model.objects.order_by("pk").first()
+    response = owner.get(admin_url(model, "change", record.pk))
+    assert response.status_code == 200
+    assert str(record) in unescape(response.content.decode())
+
+
+def test_searching_orders_finds_a_party_by_name_code_or_phone(owner, evening):
+    priya = Order.objects.get(customer_name="Priya")
+    url = admin_url(Order, "changelist")
+    for term in ["Priya", priya.order_code, "900123"]:
+        page = owner.get(url, {"q": term}).content.decode()
+        assert "1 result" in page, term
+        assert "Priya" in page
+
+
+def test_orders_filter_by_status(owner, evening):
+    page = owner.get(admin_url(Order, "changelist"), {"status__exact": OrderStatus.IN_QUEUE})
+    text = page.content.decode()
+    assert "Priya" in text
+    assert "Kenji" not in text
+
+
+def test_order_history_cannot_be_edited_or_deleted_in_the_back_office(owner, evening):
+    event = OrderEvent.objects.filter(order=evening).first()
+    change = owner.get(admin_url(OrderEvent, "change", event.pk))
+    assert change.status_code == 200  # it can be read...
+    assert 'name="_save"' not in change.content.decode()  # ...but there is no Save button
+    before = list(OrderEvent.objects.values_list("pk", "action", "to_status", "actor_label"))
+    edit = owner.post(
+        admin_url(OrderEvent, "change", event.pk),
+        {"action": "forged", "to_status": OrderStatus.CANCELLED, "actor_label": "mallory"},
+    )
+    assert edit.status_code == 403
+    assert owner.post(admin_url(OrderEvent, "delete", event.pk), {"post": "yes"}).status_code == 403
+    assert owner.get(admin_url(OrderEvent, "add")).status_code == 403
+    # The changelist offers no bulk delete either: the request is turned away untouched.
+    owner.post(
+        admin_url(OrderEvent, "changelist"),
+        {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
+    )
+    assert list(OrderEvent.objects.values_list("pk", "action", "to_status", "actor_label")) == before
+
+
+def test_restaurant_history_cannot_be_edited_or_deleted_in_the_back_office(owner, evening):
+    event = RestaurantEvent.objects.first()
+    assert owner.post(admin_url(RestaurantEvent, "change", event.pk), {"action": "x"}).status_code == 403
+    assert owner.post(admin_url(RestaurantEvent, "delete", event.pk), {"post": "yes"}).status_code == 403
+    assert RestaurantEvent.objects.filter(pk=event.pk, action=event.action).exists()
+
+
+def test_a_partys_status_cannot_be_changed_behind_the_hosts_back(owner, evening):
+    priya = Order.objects.get(customer_name="Priya")
+    response = owner.get(admin_url(Order, "change", priya.pk))
+    page = response.content.decode()
+    assert 'name="status"' not in page  # read-only: only the host stand moves a party on
+    assert 'name="customer_name"' in page  # a typo in a name can still be fixed
+    assert owner.get(admin_url(Order, "add")).status_code == 403
+    assert owner.post(admin_url(Order, "delete", priya.pk), {"post": "yes"}).status_code == 403
+    assert Order.objects.filter(pk=priya.pk, status=OrderStatus.IN_QUEUE).exists()
+
+
+def test_menu_item_ordered_tonight_cannot_be_deleted(owner, evening, menu):
+    response = owner.post(admin_url(MenuItem, "delete", menu["pizza"].pk), {"post": "yes"})
+    assert response.status_code == 200  # Django explains what stands in the way instead
+    page = unescape(response.content.decode())
+    assert "Cannot delete menu item" in page
+    assert "order item" in page
+    assert MenuItem.objects.filter(pk=menu["pizza"].pk).exists()
+
+
+def test_staff_without_back_office_rights_are_kept_out(client, staff_user):
+    client.force_login(staff_user)
+    response = client.get(admin_url(Order, "changelist"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
