@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db import connection
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
 from django.urls import include, path
 
 
@@ -10,6 +11,19 @@ def healthz(request):
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
 
+
+def not_found(request, exception):
+    """The 404 page. Django's own wording ("No Order matches the given query.", or just
+    "Resolver404" for an unknown address) is meant for developers, so only a message the
+    app wrote for people (a plain Http404 raised with a sentence) is shown."""
+    message = ""
+    if type(exception) is Http404 and exception.args and isinstance(exception.args[0], str):
+        if "matches the given query" not in exception.args[0]:
+            message = exception.args[0]
+    return render(request, "404.html", {"message": message}, status=404)
+
+
+handler404 = not_found
 
 admin.site.site_header = "ReadyTable back office"
 admin.site.site_title = "ReadyTable"

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from .. import selectors, services
@@ -40,7 +40,9 @@ def _restaurant_page(request, restaurant, form, status=200, refusal=None, existi
 
 @require_http_methods(["GET", "POST"])
 def restaurant(request, slug):
-    restaurant = get_object_or_404(RestaurantProfile, slug=slug)
+    restaurant = RestaurantProfile.objects.filter(slug=slug).first()
+    if restaurant is None:
+        raise Http404("There is no restaurant at this address. Check the link or pick one below.")
     menu = selectors.menu_for(restaurant)
     if request.method == "GET":
         return _restaurant_page(request, restaurant, JoinForm(menu=menu, restaurant=restaurant))

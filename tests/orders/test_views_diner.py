@@ -132,7 +132,16 @@ def test_home_says_so_when_no_restaurant_takes_sign_ups(client, restaurant, othe
 def test_unknown_restaurant_is_not_found(client, restaurant):
     response = client.get("/r/no-such-place/")
     assert response.status_code == 404
-    assert "Not found" in text_of(response)
+    assert "There is no restaurant at this address." in text_of(response)
+    assert "See the restaurants" in text_of(response)
+
+
+def test_unknown_address_says_so_in_plain_words(client, restaurant):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    page = text_of(response)
+    assert "There is nothing at this address." in page
+    assert "Resolver404" not in page
 
 
 # ---------------------------------------------------------------------------------------

@@ -513,6 +513,8 @@ def test_party_that_does_not_exist_is_not_found(host, restaurant, party_in, orde
     before = history()
     response = host.post(f"/restaurant/{restaurant.slug}/orders/{order_id}/notify/")
     assert response.status_code == 404
+    assert "There is nothing at this address." in text_of(response)
+    assert "matches the given query" not in text_of(response)  # no developer-speak
     assert history() == before
 
 
