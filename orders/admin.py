@@ -3,13 +3,38 @@ read-only here, as everywhere."""
 
 from django.contrib import admin
 
-from .models import MenuItem, Order, OrderEvent, OrderItem, RestaurantEvent, RestaurantProfile
+from .models import (
+    DiningTable,
+    MenuItem,
+    Order,
+    OrderEvent,
+    OrderItem,
+    RestaurantEvent,
+    RestaurantProfile,
+)
 
 
 class MenuItemInline(admin.TabularInline):
     model = MenuItem
     extra = 0
     fields = ("name", "price", "estimated_prep_time_minutes", "available")
+
+
+class DiningTableInline(admin.TabularInline):
+    """The room, for reference: tables are set up on the host stand (orders.services), which
+    keeps total_tables and the occupied count in step with them."""
+
+    model = DiningTable
+    extra = 0
+    fields = ("number", "seats", "walk_in", "walk_in_party_size", "walk_in_seated_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(RestaurantProfile)
@@ -26,7 +51,32 @@ class RestaurantProfileAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("staff",)
-    inlines = [MenuItemInline]
+    inlines = [MenuItemInline, DiningTableInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A new restaurant may be given just a number of tables (it gets that many). After
+        # that the counts follow the tables, which change only through the host stand.
+        if obj is None:
+            return ("currently_occupied_tables",)
+        return ("total_tables", "currently_occupied_tables")
+
+
+@admin.register(DiningTable)
+class DiningTableAdmin(admin.ModelAdmin):
+    """Read-only here: set tables up on the host stand, so the room's counts stay right."""
+
+    list_display = ("restaurant", "number", "seats", "walk_in", "walk_in_party_size")
+    list_filter = ("restaurant", "seats", "walk_in")
+    search_fields = ("restaurant__name",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(MenuItem)
@@ -60,8 +110,9 @@ class OrderEventInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    """Status and times change only through the host stand and kitchen (orders.services),
-    so the transition rules and the event log cannot be bypassed here."""
+    """Status, times, party size and table change only through the host stand and kitchen
+    (orders.services), so the transition and seating rules and the event log cannot be
+    bypassed here. A name, phone or email can be corrected."""
 
     list_display = (
         "order_code",
@@ -78,6 +129,10 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "joined_at"
     readonly_fields = (
         "restaurant",
+        "party_size",
+        "travel_minutes",
+        "table",
+        "actual_wait_minutes",
         "order_code",
         "public_token",
         "submission_key",

@@ -3,6 +3,7 @@ ReadyTable keeps, and the history of what happened to each party cannot be rewri
 
 import re
 from html import unescape
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib import admin
@@ -10,6 +11,7 @@ from django.urls import reverse
 
 from orders import services
 from orders.models import (
+    DiningTable,
     MenuItem,
     Order,
     OrderEvent,
@@ -24,6 +26,48 @@ pytestmark = pytest.mark.django_db
 ORDERS_MODELS = [
     model for model in admin.site._registry if model._meta.app_label == "orders"
 ]
+
+
+class FormValues(HTMLParser):
+    """What a browser would send back from the admin's form, untouched."""
+
+    def __init__(self):
+        super().__init__()
+        self.values, self._select, self._textarea = {}, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in ("submit", "button", "file"):
+            if attrs.get("type") in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self.values[name] = attrs.get("value", "on")
+            else:
+                self.values[name] = attrs.get("value", "")
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.values[self._select] = attrs.get("value", "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def form_values(response):
+    parser = FormValues()
+    parser.feed(response.content.decode())
+    parser.values.pop("csrfmiddlewaretoken", None)
+    return parser.values
 
 
 @pytest.fixture
@@ -62,6 +106,7 @@ def filter_links(page):
 def test_every_model_of_the_queue_is_in_the_back_office():
     assert set(ORDERS_MODELS) >= {
         RestaurantProfile,
+        DiningTable,
         MenuItem,
         Order,
         OrderItem,
@@ -147,7 +192,9 @@ def test_a_partys_status_cannot_be_changed_behind_the_hosts_back(owner, evening)
     priya = Order.objects.get(customer_name="Priya")
     response = owner.get(admin_url(Order, "change", priya.pk))
     page = response.content.decode()
-    assert 'name="status"' not in page  # read-only: only the host stand moves a party on
+    for field in ["status", "party_size", "table", "queue_position"]:
+        # read-only: only the host stand moves a party on or seats it
+        assert f'name="{field}"' not in page, field
     assert 'name="customer_name"' in page  # a typo in a name can still be fixed
     assert owner.get(admin_url(Order, "add")).status_code == 403
     assert owner.post(admin_url(Order, "delete", priya.pk), {"post": "yes"}).status_code == 403
@@ -168,3 +215,48 @@ def test_staff_without_back_office_rights_are_kept_out(client, staff_user):
     response = client.get(admin_url(Order, "changelist"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_owner_adds_a_restaurant_with_just_a_number_of_tables(owner, staff_user):
+    form = form_values(owner.get(admin_url(RestaurantProfile, "add")))
+    assert "total_tables" in form
+    form.update(name="Bistro Uno", slug="bistro-uno", total_tables="3", staff=str(staff_user.pk))
+    response = owner.post(admin_url(RestaurantProfile, "add"), form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    bistro = RestaurantProfile.objects.get(slug="bistro-uno")
+    assert bistro.total_tables == 3
+    assert DiningTable.objects.filter(restaurant=bistro).count() == 3
+    assert bistro.is_staffed_by(staff_user)
+
+
+def test_room_size_is_changed_on_the_host_stand_not_in_the_back_office(owner, evening, restaurant):
+    change = owner.get(admin_url(RestaurantProfile, "change", restaurant.pk))
+    page = change.content.decode()
+    assert 'name="total_tables"' not in page
+    assert 'name="currently_occupied_tables"' not in page
+    assert "Table 1" in unescape(page)  # the room is shown, for reference
+    # Saving the restaurant (say, a longer grace period) leaves the room as it was.
+    form = form_values(change)
+    form["arrival_grace_minutes"] = "15"
+    response = owner.post(admin_url(RestaurantProfile, "change", restaurant.pk), form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    restaurant.refresh_from_db()
+    assert restaurant.arrival_grace_minutes == 15
+    assert restaurant.total_tables == DiningTable.objects.filter(restaurant=restaurant).count()
+    assert owner.get(admin_url(DiningTable, "add")).status_code == 403
+    table = DiningTable.objects.filter(restaurant=restaurant).first()
+    assert owner.post(admin_url(DiningTable, "delete", table.pk), {"post": "yes"}).status_code == 403
+
+
+def test_owner_corrects_a_misspelt_name_and_nothing_else_moves(owner, evening):
+    priya = Order.objects.get(customer_name="Priya")
+    before = (priya.status, priya.queue_position, priya.order_code, priya.items.count())
+    events = OrderEvent.objects.count()
+    form = form_values(owner.get(admin_url(Order, "change", priya.pk)))
+    form["customer_name"] = "Pria"
+    response = owner.post(admin_url(Order, "change", priya.pk), form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    priya.refresh_from_db()
+    assert priya.customer_name == "Pria"
+    assert (priya.status, priya.queue_position, priya.order_code, priya.items.count()) == before
+    assert OrderEvent.objects.count() == events
