@@ -1,14 +1,22 @@
+import logging
+
 from django.contrib import admin
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import include, path
 
+logger = logging.getLogger(__name__)
+
 
 def healthz(request):
     """For load balancers and the container HEALTHCHECK: the app answers and the DB too."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        logger.warning("Health check: the database does not answer", exc_info=True)
+        return HttpResponse("database unavailable", content_type="text/plain", status=503)
     return HttpResponse("ok", content_type="text/plain")
 
 
