@@ -125,8 +125,15 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
+# Every folder of static/ but src/, which holds the Tailwind source: its `@import
+# "tailwindcss"` is resolved by `make css`, and collectstatic's manifest storage (DEBUG off)
+# would fail on it ("The file 'src/tailwindcss' could not be found").
+STATICFILES_DIRS = [
+    (folder.name, folder)
+    for folder in sorted((BASE_DIR / "static").iterdir())
+    if folder.is_dir() and folder.name != "src"
+]
 # Under daphne in development WhiteNoise serves straight from static/ (no collectstatic).
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -27,6 +27,7 @@ READ_BY_SETTINGS = [
     "CHANNEL_LAYER",
     "LIVE_QUEUE_RESYNC_SECONDS",
     "LIVE_QUEUE_BROADCAST",
+    "STATIC_ROOT",
 ]
 
 
@@ -150,3 +151,23 @@ def test_unknown_log_level_refuses_to_start_and_says_why():
     result = start({"LOG_LEVEL": "chatty"})
     assert result.returncode != 0
     assert "LOG_LEVEL" in result.stderr
+
+
+def test_production_static_files_are_collected_with_their_fingerprints(tmp_path):
+    # What the Dockerfile runs at build time: DEBUG off means hashed names and a manifest.
+    env = {k: v for k, v in os.environ.items() if k not in READ_BY_SETTINGS}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DEBUG="0",
+        SECRET_KEY="build-only-not-secret",
+        STATIC_ROOT=str(tmp_path),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    assert "css/app.css" in manifest
+    assert (tmp_path / manifest["css/app.css"]).exists()
+    assert not any(name.startswith("src/") for name in manifest)  # the Tailwind source stays out
