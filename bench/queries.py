@@ -132,7 +132,7 @@ def main():
 
     setup_test_environment(debug=False)
     old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         host = get_user_model().objects.create(username="bench-host")
         client = Client()
