@@ -174,45 +174,79 @@ LOGGING = {
     },
 }
 
-# Channel layer: REDIS_URL set means Redis; unset means in-memory (one process only).
-# RedisPubSubChannelLayer is the default for its fan-out (one PUBLISH per group, however
-# many sockets listen) and because its sockets survive a Redis restart; README has the
-# measurements. CHANNEL_LAYER=core selects RedisChannelLayer instead.
+# Channel layer: REDIS_URL set means Redis; unset means the in-memory layer (one process
+# only, so no push crosses from one server process to another).
+#
+# RedisPubSubChannelLayer, chosen from bench/fanout.py's figures (README has the table): one
+# restaurant's change is 2 + N group sends (host, kitchen, every waiting diner), and the
+# request that made the change waits for them on commit. Per group send pub/sub is one PUBLISH;
+# RedisChannelLayer is a ZRANGE plus a Lua script. With 500 diner sockets a broadcast took
+# ~105 ms on pub/sub against ~580 ms on core (p95 delivery 0.17 s against 0.8 s), and core
+# dropped messages even with changes spaced out (see capacity below). Across a Redis restart
+# pub/sub keeps every socket open and re-subscribes (pushes again after ~0.5 s), while on core
+# every consumer's receive raises, so every socket on every screen closes at once and all of
+# them reconnect together. Pub/sub keeps nothing in Redis: no backlog (a screen is re-rendered
+# whole, an old message is worthless) and no group memberships to expire or to leak when a
+# server process dies, since Redis drops a dead connection's subscriptions.
+#
+# CHANNEL_LAYER=core selects RedisChannelLayer, kept for measuring (bench/fanout.py) and as a
+# fallback; its numbers are set deliberately:
+#   capacity 1000: all sockets of one server process share ONE Redis inbox (process-local
+#     channels "specific.<process>!<socket>" map to one key), so capacity bounds the messages
+#     in flight to a whole daphne process, not to one screen. One change puts one message per
+#     socket there; 50 (the old value) silently dropped pushes as soon as a process held more
+#     than 50 screens.
+#   expiry 30 s: a screen message is stale long before then; live screens re-sync from the
+#     database every LIVE_QUEUE_RESYNC_SECONDS anyway.
+#   group_expiry 86400 s: must not be below daphne's --websocket_timeout (86400 s, daphne's
+#     default, which `make run` and the Dockerfile keep), or a host stand left open all day
+#     would silently fall out of its group while its socket is still open.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-_redis_host = {
-    "address": REDIS_URL,
-    # Never let a hung Redis hang a request: a push is only a notification.
-    "socket_connect_timeout": 2,
-    # Above RedisChannelLayer's 5 s blocking receive, or idle receives would time out.
-    "socket_timeout": 10,
-    "health_check_interval": 15,
-}
-if REDIS_URL and os.environ.get("CHANNEL_LAYER", "pubsub") == "core":
-    CHANNEL_LAYERS = {
-        "default": {
+CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub")
+# Redis pub/sub channels are global to a Redis server (not per database number): deployments
+# and test runs sharing one Redis keep apart by prefix. Every server process of one deployment
+# must use the same prefix.
+CHANNEL_LAYER_PREFIX = os.environ.get("CHANNEL_LAYER_PREFIX", "readytable")
+if CHANNEL_LAYER not in ("pubsub", "core"):
+    raise ImproperlyConfigured(f"CHANNEL_LAYER must be 'pubsub' or 'core', not {CHANNEL_LAYER!r}.")
+
+
+def redis_channel_layer(url, kind="pubsub", prefix="readytable"):
+    """The channel layer for a Redis at `url` (tests point one at a private Redis)."""
+    host = {
+        "address": url,
+        # Never let a hung Redis hang a request for long: a push is only a notification.
+        "socket_connect_timeout": 2,
+        "health_check_interval": 15,
+    }
+    if kind == "core":
+        return {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [_redis_host],
-                # A screen gets one message per change and is re-rendered whole, so a
-                # backlog is worthless: a small queue, old messages dropped quickly.
-                "capacity": 50,
+                # Above core's 5 s blocking receive (BZPOPMIN), or idle receives time out.
+                "hosts": [{**host, "socket_timeout": 10}],
+                "prefix": prefix,
+                "capacity": 1000,
                 "expiry": 30,
-                # Must not be below daphne's websocket timeout (--websocket_timeout, 86400 s
-                # by default), or a long-lived host screen silently leaves its group.
                 "group_expiry": 86400,
             },
         }
+    return {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        # No capacity, expiry or group_expiry here: pub/sub stores no queues and no
+        # memberships. A subscriber hears a message only while connected; what it misses is
+        # caught by the version check and the snapshot on every (re)connect.
+        "CONFIG": {
+            # Reads on the subscriber connection poll with their own 0.1 s timeout, so this
+            # bounds only a PUBLISH that Redis does not answer.
+            "hosts": [{**host, "socket_timeout": 2}],
+            "prefix": prefix,
+        },
     }
-elif REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            # Pub/sub keeps no queues and no group memberships in Redis, so capacity,
-            # expiry and group_expiry do not exist here: a subscriber gets a message only
-            # while it is connected, and a missed one is caught by the re-sync below.
-            "CONFIG": {"hosts": [_redis_host]},
-        }
-    }
+
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, CHANNEL_LAYER, CHANNEL_LAYER_PREFIX)}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
