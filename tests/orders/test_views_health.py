@@ -28,3 +28,9 @@ def test_server_without_its_database_says_it_is_unavailable(client, monkeypatch)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.content == b"database unavailable"
+
+
+def test_request_for_a_host_this_server_does_not_serve_is_refused_plainly(client):
+    response = client.get("/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert b"This request could not be understood" in response.content
