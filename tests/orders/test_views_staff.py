@@ -655,3 +655,22 @@ def test_staff_action_from_the_host_stand_passes_the_forgery_check(
     response = browser.post(action_url(order, "notify"), {"csrfmiddlewaretoken": token})
     assert response.status_code == 302
     assert fresh(order).status == S.AWAITING_ARRIVAL
+
+
+# ---------------------------------------------------------------------------------------
+# What diners type is shown as text, never run as code
+
+
+def test_a_party_named_like_a_script_is_shown_as_text_everywhere(host, client, restaurant, join):
+    name = '<script>alert("x")</script>'
+    order = join(name)
+    pages = {
+        "host stand": host.get(host_url(restaurant)),
+        "notify flash": host.post(action_url(order, "notify"), **HTMX),
+        "kitchen": host.get(kitchen_url(restaurant)),
+        "diner page": Client().get(order.get_absolute_url()),
+    }
+    for where, response in pages.items():
+        html = response.content.decode()
+        assert "<script>alert(" not in html, where
+        assert "&lt;script&gt;alert(" in html, where
