@@ -66,15 +66,21 @@ class LiveScreenConsumer(AsyncWebsocketConsumer):
         )
 
     async def screen_update(self, event):
-        """A pushed screen. Older than what is on screen already? Drop it."""
+        """A pushed screen. Not newer than what is on screen already? Drop it: older would
+        step the screen back, and the same version is already showing (the re-sync check
+        can beat the push to it)."""
         version = event.get("version")
-        if version is not None and self.shown_version is not None and version < self.shown_version:
+        if version is not None and self.shown_version is not None and version <= self.shown_version:
             return
         self.shown_version = version
         await self.send(text_data=event["html"])
 
     async def send_current_state(self):
         version, html = await self.read_state()
+        if version is not None and self.shown_version is not None and version < self.shown_version:
+            # A newer push arrived while we were reading (the re-sync check runs beside the
+            # message handler): showing this snapshot would step the screen back.
+            return
         self.shown_version = version
         await self.send(text_data=html)
 

@@ -2,6 +2,14 @@
 check, session auth, routing) on whichever channel layer the settings pick — Redis in CI,
 in-memory on the embedded default."""
 
+import asyncio
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from html.parser import HTMLParser
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -12,6 +20,10 @@ from django.test import Client
 from config.asgi import application
 from orders import services
 from orders.models import MenuItem, RestaurantProfile
+
+from .redis_isolation import isolate_this_run
+
+isolate_this_run()
 
 ORIGIN = (b"origin", b"http://localhost")
 
@@ -94,3 +106,152 @@ def open_socket(path, cookie=None, origin=ORIGIN):
     if cookie:
         headers.append((b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={cookie}".encode()))
     return WebsocketCommunicator(application, path, headers=headers)
+
+
+class _TopLevelIds(HTMLParser):
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.depth = 0
+        self.ids = []
+
+    def handle_starttag(self, tag, attrs):
+        if self.depth == 0:
+            self.ids.append(dict(attrs).get("id"))
+        if tag not in self.VOID:
+            self.depth += 1
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID:
+            self.depth -= 1
+
+
+def top_level_ids(html):
+    """The ids of a pushed message's top-level elements: what the htmx extension swaps."""
+    parser = _TopLevelIds()
+    parser.feed(html)
+    return parser.ids
+
+
+class Screen:
+    """One open live screen as a browser keeps it: the whole screen it was last sent. When the
+    server closes the socket (a consumer that died with Redis, say) it connects again, as
+    static/js/live.js does, and takes the fresh snapshot."""
+
+    def __init__(self, path, cookie=None):
+        self.path = path
+        self.cookie = cookie
+        self.socket = None
+        self.html = ""
+        self.reconnects = 0
+
+    async def open(self, within=10):
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            self.socket = open_socket(self.path, self.cookie)
+            try:
+                ok, _ = await self.socket.connect(timeout=2)
+                if ok:
+                    self.html = await self.socket.receive_from(timeout=2)
+                    return self
+            except Exception:  # refused while Redis is away: try again
+                pass
+            await self._drop()
+            assert asyncio.get_running_loop().time() < deadline, f"{self.path} never connected"
+            await asyncio.sleep(0.2)
+
+    async def shows(self, *texts, within=5):
+        """Wait until the screen shows every one of `texts`; fail after `within` seconds."""
+        deadline = asyncio.get_running_loop().time() + within
+        while not all(text in self.html for text in texts):
+            remaining = deadline - asyncio.get_running_loop().time()
+            missing = [text for text in texts if text not in self.html]
+            assert remaining > 0, f"{self.path} still does not show {missing} after {within}s"
+            try:
+                self.html = await self.socket.receive_from(timeout=remaining)
+            except asyncio.TimeoutError:
+                continue
+            except Exception:  # the server closed the socket (or the consumer died)
+                await self._drop()
+                self.reconnects += 1
+                await self.open(within=max(remaining, 0.5))
+        return self.html
+
+    async def _drop(self):
+        try:
+            await self.socket.disconnect()
+        except Exception:  # already gone
+            pass
+
+    async def close(self):
+        await self._drop()
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, on a free port, without persistence: killing and
+    starting it again is a Redis restart that loses everything, as in production. Never the
+    shared Redis on 6379: other suites run against that one at the same time."""
+
+    def __init__(self, tmp_path):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.dir = tmp_path
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self):
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2)
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if self.client().ping():
+                    return
+            except Exception:  # not listening yet
+                assert time.monotonic() < deadline, "private redis-server did not start"
+                time.sleep(0.05)
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
+needs_redis_server = pytest.mark.skipif(
+    shutil.which("redis-server") is None, reason="redis-server is not on PATH"
+)
+
+
+@pytest.fixture
+def layer_on_private_redis(settings, private_redis):
+    """The project's Redis channel layer (the kind settings pick), on the private Redis."""
+    from config.settings import redis_channel_layer
+
+    settings.CHANNEL_LAYERS = {
+        "default": redis_channel_layer(
+            private_redis.url, django_settings.CHANNEL_LAYER, f"rt-test-{uuid.uuid4().hex[:8]}"
+        )
+    }
+    return settings.CHANNEL_LAYERS["default"]
