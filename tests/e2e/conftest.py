@@ -1,0 +1,264 @@
+"""Browser tests: the real app under daphne in a subprocess, on the test database, driven
+through Debian's Chromium by Playwright.
+
+The server reads and writes the same test database as the test process (pytest-django's
+PostgreSQL test database, or the SQLite test file that TEST_DB_NAME names), so every test
+here commits its data (`django_db(transaction=True)`). Pushes from the test process reach the
+server only through Redis; with the in-memory layer a test changes things through the server
+(a browser click) when it wants a push, or relies on the snapshot a page gets on connect.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.db import connections as db_connections
+from django.test import Client
+
+from tests.live_queue.redis_isolation import isolate_this_run
+
+isolate_this_run()  # the servers inherit this run's channel prefix through the environment
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Without the background-networking flags Chromium's own calls home are refused on a closed
+# network and slow everything down.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+
+# Playwright's sync API keeps an event loop running in the test's thread: Django refuses ORM
+# calls from such a thread, and a broadcast (async_to_sync) cannot run there. `elsewhere`
+# runs the test's own changes in a worker thread, as a request or a management command would
+# make them, so their broadcasts go out (through Redis they reach the servers).
+#
+# Reads and fixtures in the test's thread are plain blocking calls, one at a time, hence:
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="e2e-orm")
+
+
+def elsewhere(fn, *args, **kwargs):
+    def call():
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            db_connections.close_all()
+
+    return _worker.submit(call).result()
+
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason=f"Chromium not found at {CHROMIUM} (make browser)"
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(needs_chromium)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def on_postgresql():
+    return connection.vendor == "postgresql"
+
+
+def server_environment(**extra):
+    """The environment a server needs to serve this test run's database and channel layer."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
+    db = connection.settings_dict
+    if on_postgresql():
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+        env["DATABASE_URL"] = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    else:
+        env["SQLITE_PATH"] = str(db["NAME"])
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DEBUG="1",
+        LOG_LEVEL="WARNING",
+        # No periodic re-sync: what a page shows comes from its snapshot on (re)connect or
+        # from a push, so a push that never arrives fails the test instead of being papered
+        # over three seconds later. (tests/live_queue covers the re-sync.)
+        LIVE_QUEUE_RESYNC_SECONDS="3600",
+    )
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env.update(extra)
+    return env
+
+
+class AppServer:
+    """`daphne config.asgi:application` on a port of its own: the whole app in one process,
+    as `make run` serves it."""
+
+    def __init__(self, log_dir, port=None, extra_args=(), **env):
+        self.port = port or free_port()
+        self.extra_args = list(extra_args)
+        self.env = server_environment(**env)
+        self.log_path = Path(log_dir) / f"daphne-{self.port}.log"
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, within=30):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+             *self.extra_args, "config.asgi:application"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + within
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"daphne exited ({self.proc.returncode}):\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as answer:
+                    if answer.status == 200:
+                        return self
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"daphne did not answer within {within}s:\n{self.log_tail()}")
+            time.sleep(0.1)
+
+    def stop(self, how=signal.SIGTERM):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(how)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_tail(self, lines=40):
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+@pytest.fixture(scope="session")
+def server_logs(tmp_path_factory):
+    return tmp_path_factory.mktemp("daphne-logs")
+
+
+@pytest.fixture(scope="session")
+def app_server(django_db_setup, django_db_blocker, server_logs):
+    """One server for the session (it stops before the test database is dropped)."""
+    with django_db_blocker.unblock():
+        server = AppServer(server_logs).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_server(server_logs, transactional_db):
+    """Servers of a test's own, for tests that stop and start them: `start_server(port=...)`."""
+    started = []
+
+    def start(**kwargs):
+        server = AppServer(server_logs, **kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """`open_page(url, phone=True, cookie=None)`: a page in a browser context of its own (one
+    person's device), closed at the end of the test."""
+    contexts = []
+    script_errors = []
+
+    def open_(url=None, *, phone=False, session=None, base_url=None):
+        context = browser.new_context(
+            viewport=PHONE if phone else DESKTOP,
+            is_mobile=phone,
+            has_touch=phone,
+            base_url=base_url,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        if session is not None:
+            # For the whole site (a cookie set for the page's URL would not go with /ws/...).
+            origin = urlsplit(base_url or url)
+            context.add_cookies([{
+                "name": settings.SESSION_COOKIE_NAME, "value": session,
+                "domain": origin.hostname, "path": "/",
+            }])
+        page = context.new_page()
+        # A script error on a live page (ours or htmx's) fails the test, even when the page
+        # still looks right.
+        page.on("pageerror", lambda error: script_errors.append(f"{page.url}: {error}"))
+        if url is not None:
+            page.goto(url)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert not script_errors, "script errors on the pages:\n" + "\n".join(script_errors)
+
+
+@pytest.fixture
+def staff_session(transactional_db):
+    """`staff_session(user)`: the session cookie of a staff member who logged in."""
+
+    def session_for(user):
+        client = Client()
+        client.force_login(user)
+        return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    return session_for
+
+
+@pytest.fixture
+def second_host(django_user_model, restaurant):
+    user = django_user_model.objects.create_user("second-host", password="x-unused-9!")
+    restaurant.staff.add(user)
+    return user

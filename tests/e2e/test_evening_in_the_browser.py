@@ -1,0 +1,165 @@
+"""An evening at the restaurant in real Chromium: diners on their phones, the host stand and
+the kitchen display on desktops, all on one real server."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from orders import services
+from orders.models import Order, OrderStatus
+
+from ..conftest import STAFF_PASSWORD
+from .conftest import elsewhere
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NOTIFY_NEXT = re.compile(r"^Notify next")
+
+
+def is_live(page):
+    expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
+
+
+def remember_this_page(page):
+    """Mark the loaded document, so a test can tell a live update from a reload."""
+    page.evaluate("window.__sameDocument = true")
+
+
+def still_the_same_page(page):
+    return page.evaluate("window.__sameDocument === true")
+
+
+def test_a_diner_joins_with_an_order_and_the_host_calls_them_and_the_kitchen_sees_the_ticket(
+    app_server, open_page, restaurant, menu, staff_user
+):
+    diner = open_page(f"{app_server.url}/r/{restaurant.slug}/", phone=True)
+    diner.get_by_label("Your name").fill("Priya")
+    diner.get_by_label("Party size").fill("3")
+    diner.get_by_label("Quantity of Margherita pizza").fill("2")
+    diner.get_by_label("Note for the kitchen (optional) about Margherita pizza").fill("extra basil")
+    diner.get_by_role("button", name="Join the queue").click()
+
+    expect(diner).to_have_url(re.compile(r"/q/[^/]+/$"))
+    code = diner.get_by_test_id("order-code").inner_text().strip()
+    order = Order.objects.get(order_code=code, restaurant=restaurant)
+    assert order.customer_name == "Priya" and order.party_size == 3
+    expect(diner.get_by_test_id("position")).to_have_text("#1")
+    is_live(diner)
+
+    host = open_page(f"{app_server.url}/restaurant/login/")
+    host.get_by_label("Username").fill(staff_user.username)
+    host.get_by_label("Password").fill(STAFF_PASSWORD)
+    host.get_by_role("button", name="Log in").click()
+    expect(host).to_have_url(re.compile(rf"/restaurant/{restaurant.slug}/host/$"))
+    expect(host.locator("#host-queue")).to_contain_text("Priya")
+
+    host.get_by_role("button", name=NOTIFY_NEXT).click()
+
+    expect(host.locator("#flash")).to_contain_text("told to head over")
+    expect(diner.locator("#order-status")).to_contain_text("Head over now")
+
+    host.get_by_role("link", name="Kitchen").click()
+    ticket = host.locator(f'#kitchen-tickets [data-order-code="{code}"]')
+    expect(ticket).to_contain_text("Margherita pizza")
+    expect(ticket).to_contain_text("2 ×")
+    expect(ticket).to_contain_text("extra basil")
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.AWAITING_ARRIVAL
+
+
+def test_the_diner_sees_head_over_now_the_moment_the_host_notifies_them(
+    app_server, open_page, restaurant, join, staff_user, staff_session
+):
+    ada = elsewhere(join, "Ada")
+    diner = open_page(f"{app_server.url}{ada.get_absolute_url()}", phone=True)
+    host = open_page(f"{app_server.url}/restaurant/{restaurant.slug}/host/", session=staff_session(staff_user))
+    is_live(diner)
+    is_live(host)
+    remember_this_page(diner)
+    expect(diner.locator("#order-status")).not_to_contain_text("Head over now")
+
+    host.get_by_role("button", name=NOTIFY_NEXT).click()
+
+    expect(diner.locator("#order-status")).to_contain_text("Head over now")
+    expect(diner).to_have_title(re.compile(r"^Head over now"))
+    expect(diner.locator("body")).to_have_attribute("data-alerted", "true")
+    assert still_the_same_page(diner)
+
+
+def test_the_party_behind_moves_up_when_the_party_ahead_leaves(app_server, open_page, join):
+    ada = elsewhere(join, "Ada")
+    bob = elsewhere(join, "Bob")
+    behind = open_page(f"{app_server.url}{bob.get_absolute_url()}", phone=True)
+    expect(behind.get_by_test_id("position")).to_have_text("#2")
+    is_live(behind)
+    remember_this_page(behind)
+
+    ahead = open_page(f"{app_server.url}{ada.get_absolute_url()}", phone=True)
+    ahead.get_by_role("link", name="Leave the queue").click()
+    ahead.get_by_role("button", name="Yes, leave the queue").click()
+    expect(ahead.locator("#order-status")).to_contain_text("no longer in the queue")
+
+    expect(behind.get_by_test_id("position")).to_have_text("#1")
+    expect(behind.locator("#order-position")).to_contain_text("You're next")
+    assert still_the_same_page(behind)
+
+
+def test_a_second_notify_next_from_a_host_whose_screen_lagged_gets_the_refusal_inline(
+    app_server, open_page, restaurant, join, staff_user, second_host, staff_session
+):
+    ada = elsewhere(join, "Ada")
+    elsewhere(join, "Bob")
+    first = open_page(f"{app_server.url}/restaurant/{restaurant.slug}/host/", session=staff_session(staff_user))
+    # The second host's tablet is on a slow network: its socket is open, but what the server
+    # pushes has not arrived yet when its host taps. (Playwright holds those messages back.)
+    second = open_page(session=staff_session(second_host), base_url=app_server.url)
+    held = []
+
+    def hold_pushes(ws):
+        server = ws.connect_to_server()
+        server.on_message(lambda message: held.append(message))
+
+    second.route_web_socket(re.compile(r"/ws/restaurant/"), hold_pushes)
+    second.goto(f"/restaurant/{restaurant.slug}/host/")
+    is_live(first)
+    is_live(second)
+
+    first.get_by_role("button", name=NOTIFY_NEXT).click()
+    expect(first.locator("#flash")).to_contain_text("told to head over")
+    assert Order.objects.get(pk=ada.pk).status == OrderStatus.AWAITING_ARRIVAL
+
+    with second.expect_response(re.compile(r"/notify-next/$")) as refused:
+        second.get_by_role("button", name="Notify next: Ada").click()
+    assert refused.value.status == 409
+    expect(second.locator("#flash")).to_contain_text("Ada")
+    expect(second.locator("#flash")).to_contain_text("already")
+    # The refusal brought the current queue with it: Bob is next now.
+    expect(second.get_by_role("button", name="Notify next: Bob")).to_be_visible()
+    assert Order.objects.filter(status=OrderStatus.AWAITING_ARRIVAL).count() == 1
+
+
+def test_a_host_on_a_small_screen_keeps_their_place_when_a_push_arrives(
+    app_server, open_page, restaurant, join, staff_user, staff_session
+):
+    for n in range(30):
+        elsewhere(join, f"Party {n:02d}")
+    host = open_page(session=staff_session(staff_user), base_url=app_server.url)
+    host.set_viewport_size({"width": 480, "height": 800})
+    host.goto(f"/restaurant/{restaurant.slug}/host/")
+    is_live(host)
+    # Down the queue to party 20 and across to its buttons, as a host on a small screen.
+    row = host.locator("#host-queue tr", has_text="Party 20")
+    row.evaluate("el => el.scrollIntoView({block: 'center'})")
+    host.evaluate("window.scrollTo(document.documentElement.scrollWidth, window.scrollY)")
+    where = row.bounding_box()
+    assert host.evaluate("window.scrollY") > 500
+
+    diner = open_page(f"{app_server.url}/r/{restaurant.slug}/", phone=True)
+    diner.get_by_label("Your name").fill("Latecomer")
+    diner.get_by_label("Party size").fill("2")
+    diner.get_by_label("Quantity of Margherita pizza").fill("1")
+    diner.get_by_role("button", name="Join the queue").click()
+
+    expect(host.locator("#host-queue")).to_contain_text("Latecomer")
+    after = host.locator("#host-queue tr", has_text="Party 20").bounding_box()
+    assert (after["x"], after["y"]) == (where["x"], where["y"])
