@@ -213,22 +213,20 @@ def table_states(occupied, free, dining_times, now):
 @dataclass(frozen=True)
 class NotifyRule:
     """When to tell a waiting party to head over: once the table it is projected to get is
-    free within its travel time plus a small buffer, so it walks in as the table clears."""
+    free within its travel time plus a small buffer (tables clear a little earlier or later
+    than projected), and its food will be on the pass by the time it gets here (prep times
+    are known, so no buffer there). It walks in as the table clears and the food is plated.
+    """
 
     buffer_minutes: float
 
-    def is_due(self, seating, travel_minutes, now):
+    def is_due(self, seating, travel_minutes, now, food_ready=None):
         if seating is None:
             return False
-        lead = timedelta(minutes=travel_minutes + self.buffer_minutes)
-        return seating.table_free_at - now <= lead
-
-
-@dataclass
-class WaitBySize:
-    """The wait a party of each size would be quoted on joining now."""
-
-    rows: list = field(default_factory=list)  # [(label, minutes or None)]
+        trip = timedelta(minutes=travel_minutes)
+        if food_ready is not None and food_ready - now > trip:
+            return False
+        return seating.table_free_at - now <= trip + timedelta(minutes=self.buffer_minutes)
 
 
 def seed_formula_wait(parties_in_queue, occupied, total, avg_minutes):

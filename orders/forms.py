@@ -113,3 +113,102 @@ class JoinForm(forms.Form):
     def apply_service_errors(self, errors):
         for field, message in errors.items():
             self.add_error(field if field in self.fields else None, message)
+
+
+class TravelForm(forms.Form):
+    """The diner says how far away they are, while waiting."""
+
+    travel_minutes = forms.IntegerField(
+        label="I'm this many minutes away",
+        min_value=0,
+        max_value=180,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "max": 180}),
+        error_messages={
+            "required": "Say how many minutes away you are.",
+            "invalid": "Minutes away must be a whole number.",
+            "min_value": "Minutes away cannot be negative.",
+            "max_value": "If you are more than 3 hours away, please leave the queue and join later.",
+        },
+    )
+
+
+TABLE_COUNT_FIELD = re.compile(r"^tables-(?P<seats>\d{1,2})$")
+
+
+class RoomSettingsForm(forms.Form):
+    """The room and how the house runs, from the host stand: how many tables of each size
+    (one number per size, plus a new size), the usual sitting, travel default, grace period,
+    buffers, and whether ReadyTable notifies parties and marks no-shows by itself."""
+
+    new_size_seats = forms.IntegerField(label="New table size (seats)", required=False, min_value=1, max_value=30)
+    new_size_tables = forms.IntegerField(label="Tables of the new size", required=False, min_value=1, max_value=200)
+    avg_dine_in_duration_minutes = forms.IntegerField(
+        label="Usual sitting (minutes, used until there is enough history)", min_value=5, max_value=600
+    )
+    default_travel_minutes = forms.IntegerField(
+        label="Travel time when a diner does not say (minutes)", min_value=0, max_value=180
+    )
+    arrival_grace_minutes = forms.IntegerField(label="Grace period for late parties (minutes)", min_value=0, max_value=120)
+    notify_buffer_minutes = forms.IntegerField(label="Extra lead when notifying (minutes)", min_value=0, max_value=30)
+    plating_buffer_minutes = forms.IntegerField(label="Plating buffer (minutes)", min_value=0, max_value=30)
+    auto_notify = forms.BooleanField(label="Notify parties automatically", required=False)
+    auto_no_show = forms.BooleanField(label="Mark late parties as no-shows automatically", required=False)
+
+    HOUSE_FIELDS = (
+        "avg_dine_in_duration_minutes",
+        "default_travel_minutes",
+        "arrival_grace_minutes",
+        "notify_buffer_minutes",
+        "plating_buffer_minutes",
+        "auto_notify",
+        "auto_no_show",
+    )
+
+    def __init__(self, *args, table_sizes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # One field per table size the room has now.
+        for seats, count in table_sizes:
+            self.fields[f"tables-{seats}"] = forms.IntegerField(
+                label=f"Tables for {seats}", min_value=0, max_value=200, initial=count
+            )
+
+    @classmethod
+    def for_restaurant(cls, restaurant, table_sizes):
+        return cls(
+            table_sizes=table_sizes,
+            initial={name: getattr(restaurant, name) for name in cls.HOUSE_FIELDS},
+        )
+
+    def size_fields(self):
+        return [self[name] for name in self.fields if TABLE_COUNT_FIELD.match(name)]
+
+    def house_fields(self):
+        return [self[name] for name in self.HOUSE_FIELDS]
+
+    def clean(self):
+        cleaned = super().clean()
+        seats, tables = cleaned.get("new_size_seats"), cleaned.get("new_size_tables")
+        if (seats is None) != (tables is None):
+            raise forms.ValidationError("For a new table size, give both its seats and how many tables.")
+        return cleaned
+
+    def table_counts(self):
+        counts = {}
+        for name, value in self.cleaned_data.items():
+            match = TABLE_COUNT_FIELD.match(name)
+            if match and value is not None:
+                counts[int(match["seats"])] = value
+        if self.cleaned_data.get("new_size_seats"):
+            seats = self.cleaned_data["new_size_seats"]
+            counts[seats] = counts.get(seats, 0) + self.cleaned_data["new_size_tables"]
+        return counts
+
+    def house_settings(self):
+        return {name: self.cleaned_data[name] for name in self.HOUSE_FIELDS}
+
+    def error_text(self):
+        messages = []
+        for field, errors in self.errors.items():
+            label = self.fields[field].label if field in self.fields else ""
+            messages += [f"{label}: {e}" if label else e for e in errors]
+        return " ".join(messages)

@@ -34,6 +34,17 @@ def open_restaurants():
     )
 
 
+def table_sizes(restaurant):
+    """[(seats, number of tables)] of a restaurant's room, smallest first."""
+    return list(
+        DiningTable.objects.filter(restaurant=restaurant)
+        .values("seats")
+        .annotate(n=Count("pk"))
+        .order_by("seats")
+        .values_list("seats", "n")
+    )
+
+
 def menu_for(restaurant):
     return list(MenuItem.objects.filter(restaurant=restaurant, available=True).order_by("name"))
 
@@ -100,12 +111,7 @@ def queue_snapshot(restaurant_or_id, *, with_items=False, now=None):
     now = now or clock.now()
     pk = getattr(restaurant_or_id, "pk", restaurant_or_id)
     restaurant = RestaurantProfile.objects.get(pk=pk)
-    orders = Order.objects.filter(restaurant=restaurant, status__in=ACTIVE_STATUSES)
-    if with_items:
-        orders = orders.prefetch_related(
-            Prefetch("items", queryset=OrderItem.objects.select_related("menu_item"))
-        )
-    orders = list(orders)
+    orders = timing.active_orders(restaurant, with_items=with_items)
     tables = list(DiningTable.objects.filter(restaurant=restaurant).order_by("number"))
     snap = QueueSnapshot(restaurant=restaurant, now=now, tables=tables)
     for order in orders:
@@ -140,6 +146,9 @@ def queue_snapshot(restaurant_or_id, *, with_items=False, now=None):
         seating = plan.seatings.get(order.pk)
         order.projected_table = tables_by_pk.get(seating.table_key) if seating else None
         order.due_now = order.status == OrderStatus.IN_QUEUE and plan.is_due(order)
+        order.waiting_for_food = order.status == OrderStatus.IN_QUEUE and (
+            plan.food_is_what_it_waits_for(order)
+        )
         order.arrival_overdue = bool(
             order.status in HEADING_OVER_STATUSES
             and order.target_arrival_time
@@ -152,6 +161,10 @@ def queue_snapshot(restaurant_or_id, *, with_items=False, now=None):
     return snap
 
 
+# A waiting party's ticket shows on the kitchen display this long before it should be fired.
+KITCHEN_LOOKAHEAD_MINUTES = 15
+
+
 @dataclass
 class KitchenTicket:
     order: Order
@@ -159,34 +172,52 @@ class KitchenTicket:
     fire_at: datetime | None
     longest_prep_minutes: int
     should_have_fired: bool
-    minutes_to_fire: int | None  # negative once the fire time has passed
+    minutes_to_fire: int | None  # negative once the fire time has passed; None once fired
+    expected_arrival: datetime | None
+    called: bool  # the party has been told to head over
+
+    @property
+    def fired(self):
+        return self.order.fired_at is not None
+
+    @property
+    def minutes_late(self):
+        """Whole minutes past its fire time, for a ticket not started yet (else 0)."""
+        return -self.minutes_to_fire if self.minutes_to_fire and self.minutes_to_fire < 0 else 0
 
 
-def fire_at(order, longest_prep_minutes, restaurant):
+def fire_at(expected_arrival, longest_prep_minutes, restaurant):
     """When the kitchen should start a ticket: so the food is plated just as the party walks
-    in (target arrival minus the longest prep time, minus the plating buffer)."""
-    if order.target_arrival_time is None:
+    in (expected arrival minus the longest prep time, minus the plating buffer)."""
+    if expected_arrival is None:
         return None
-    return order.target_arrival_time - timedelta(
+    return expected_arrival - timedelta(
         minutes=longest_prep_minutes + restaurant.plating_buffer_minutes
     )
 
 
 def kitchen_tickets(restaurant, now=None):
-    """Tickets of notified parties, in the order they should be fired. Three queries."""
+    """The kitchen's tickets, in the order they should be fired: every party told to head
+    over, and every party still waiting whose food takes longer than its trip, once its
+    projected fire time is near (or the kitchen already started it). Five queries."""
     now = now or clock.now()
-    orders = (
-        Order.objects.filter(restaurant=restaurant, status__in=HEADING_OVER_STATUSES)
-        .prefetch_related(Prefetch("items", queryset=OrderItem.objects.select_related("menu_item")))
-        .order_by("target_arrival_time", "pk")
-    )
+    restaurant = RestaurantProfile.objects.get(pk=restaurant.pk)
+    orders = timing.active_orders(restaurant, with_items=True)
+    plan = timing.plan(restaurant, orders, now)
+    lookahead = now + timedelta(minutes=KITCHEN_LOOKAHEAD_MINUTES)
     tickets = []
     for order in orders:
+        if order.status == OrderStatus.READY:
+            continue
         order.restaurant = restaurant
         items = list(order.items.all())
         longest = max((i.menu_item.estimated_prep_time_minutes for i in items), default=0)
-        fire = fire_at(order, longest, restaurant)
-        not_started = order.status != OrderStatus.PREPARING and order.food_ready_at is None
+        arrival = plan.projected_arrival(order)
+        fire = fire_at(arrival, longest, restaurant)
+        called = order.status in HEADING_OVER_STATUSES
+        if not called and order.fired_at is None and (not items or fire is None or fire > lookahead):
+            continue
+        not_started = order.fired_at is None and order.status != OrderStatus.PREPARING
         tickets.append(
             KitchenTicket(
                 order=order,
@@ -197,6 +228,8 @@ def kitchen_tickets(restaurant, now=None):
                 minutes_to_fire=(
                     math.floor((fire - now).total_seconds() / 60) if fire and not_started else None
                 ),
+                expected_arrival=arrival,
+                called=called,
             )
         )
     tickets.sort(key=lambda t: (t.fire_at or now, t.order.pk))

@@ -158,6 +158,16 @@ def _lock_restaurant(restaurant_id):
     return RestaurantProfile.objects.select_for_update().get(pk=restaurant_id)
 
 
+def _lock_order(order_id):
+    """(restaurant, order), both locked: the restaurant first, as every action does, so
+    two actions never wait on each other in opposite orders."""
+    restaurant_id = Order.objects.values_list("restaurant_id", flat=True).get(pk=order_id)
+    restaurant = _lock_restaurant(restaurant_id)
+    order = Order.objects.select_for_update().get(pk=order_id)
+    order.restaurant = restaurant
+    return restaurant, order
+
+
 def _actor_label(actor):
     if actor is None:
         return "diner"
@@ -269,10 +279,6 @@ def _new_order_code(taken):
     raise QueueError("The queue is too busy to hand out a code right now; please try again.")
 
 
-def _active_orders(restaurant):
-    return list(Order.objects.filter(restaurant=restaurant, status__in=ACTIVE_STATUSES))
-
-
 def join_queue(
     restaurant_id,
     *,
@@ -304,7 +310,7 @@ def join_queue(
             )
         customer_name, items = _validate_join(restaurant, customer_name, party_size, lines)
         now = clock.now()
-        active = _active_orders(restaurant)
+        active = timing.active_orders(restaurant)
         plan = timing.plan(restaurant, active, now)
         if party_size > plan.largest_table():
             raise InvalidJoin(
@@ -315,6 +321,7 @@ def join_queue(
                 }
             )
         travel = restaurant.default_travel_minutes if travel_minutes is None else travel_minutes
+        longest_prep = max((item.estimated_prep_time_minutes for item, _ in items), default=None)
         waiting = sum(1 for o in active if o.status == OrderStatus.IN_QUEUE)
         order = Order.objects.create(
             restaurant=restaurant,
@@ -327,7 +334,7 @@ def join_queue(
             submission_key=submission_key,
             queue_position=waiting + 1,
             status=OrderStatus.IN_QUEUE,
-            quoted_wait_minutes=plan.newcomer_wait(party_size, travel),
+            quoted_wait_minutes=plan.newcomer_wait(party_size, travel, longest_prep),
             joined_at=now,
         )
         OrderItem.objects.bulk_create(
@@ -361,9 +368,7 @@ def set_travel_minutes(order_id, travel_minutes):
     """The diner says how far away they are ("I'm 15 minutes away"), while still waiting."""
     _check_travel(travel_minutes)
     with transaction.atomic():
-        order = Order.objects.only("restaurant_id").get(pk=order_id)
-        restaurant = _lock_restaurant(order.restaurant_id)
-        order = Order.objects.select_for_update().get(pk=order_id)
+        restaurant, order = _lock_order(order_id)
         if order.status != OrderStatus.IN_QUEUE:
             raise IllegalTransition(
                 "You have already been told to head over, so your travel time can no longer "
@@ -400,9 +405,7 @@ def transition(
     move raises a QueueError and changes nothing."""
     to_status = OrderStatus(to_status)
     with transaction.atomic():
-        restaurant_id = Order.objects.values_list("restaurant_id", flat=True).get(pk=order_id)
-        restaurant = _lock_restaurant(restaurant_id)
-        order = Order.objects.select_for_update().get(pk=order_id)
+        restaurant, order = _lock_order(order_id)
         now = clock.now()
         changed = _apply_transition(
             restaurant, order, to_status, actor=actor, action=action,
@@ -516,7 +519,7 @@ def _apply_timing_rules(restaurant, now, changed):
     Appends the ids of the orders it changed to `changed`."""
     if not (restaurant.auto_notify or restaurant.auto_no_show):
         return
-    active = _active_orders(restaurant)
+    active = timing.active_orders(restaurant)
     if restaurant.auto_no_show:
         grace = timedelta(minutes=restaurant.arrival_grace_minutes)
         late = [
@@ -543,7 +546,7 @@ def _apply_timing_rules(restaurant, now, changed):
                         action="notified", allowed_from=None,
                         detail="next in line after a no-show", table_id=None, now=now,
                     )
-            active = _active_orders(restaurant)
+            active = timing.active_orders(restaurant)
     if restaurant.auto_notify:
         plan = timing.plan(restaurant, active, now)
         due = sorted(
@@ -623,19 +626,47 @@ def accept_ticket(order_id, actor):
 
 
 def start_preparing(order_id, actor):
-    return transition(order_id, OrderStatus.PREPARING, actor=actor, action="fired")
+    """The kitchen starts cooking a ticket. A party not yet told to come (its food takes
+    longer than its trip) keeps its place in the queue: only the firing is recorded."""
+    with transaction.atomic():
+        restaurant, order = _lock_order(order_id)
+        now = clock.now()
+        if order.status == OrderStatus.IN_QUEUE:
+            if order.fired_at is not None:
+                raise IllegalTransition(
+                    f"The food of {order.customer_name} ({order.order_code}) is already being "
+                    "prepared."
+                )
+            order.fired_at = now
+            order.save(update_fields=["fired_at"])
+            _log(order, "fired", order.status, order.status, actor, now, "before the party was called")
+            changed = [order.pk]
+        else:
+            changed = _apply_transition(
+                restaurant, order, OrderStatus.PREPARING, actor=actor, action="fired",
+                allowed_from=None, detail="", table_id=None, now=now,
+            )
+        _apply_timing_rules(restaurant, now, changed)
+        _announce(restaurant.pk, changed)
+    return order
 
 
 def mark_food_ready(order_id, actor):
     """The kitchen has the food ready for the pass; the party is not necessarily seated."""
     with transaction.atomic():
-        restaurant_id = Order.objects.values_list("restaurant_id", flat=True).get(pk=order_id)
-        _lock_restaurant(restaurant_id)
-        order = Order.objects.select_for_update().get(pk=order_id)
-        if order.status not in (OrderStatus.RECEIVED, OrderStatus.PREPARING):
+        restaurant, order = _lock_order(order_id)
+        cooking = order.fired_at is not None or order.status in (
+            OrderStatus.RECEIVED,
+            OrderStatus.PREPARING,
+        )
+        if order.status not in (OrderStatus.IN_QUEUE, *HEADING_OVER_STATUSES) or not cooking:
             raise IllegalTransition(
                 f"Cannot mark the food of {order.customer_name} ({order.order_code}) ready: "
-                f"the party is {order.get_status_display().lower()}."
+                + (
+                    "the kitchen has not started it."
+                    if not cooking and not order.is_final and order.status != OrderStatus.READY
+                    else f"the party is {order.get_status_display().lower()}."
+                )
             )
         if order.food_ready_at is not None:
             raise IllegalTransition(
@@ -647,7 +678,7 @@ def mark_food_ready(order_id, actor):
         order.food_ready_at = now
         order.save(update_fields=["fired_at", "food_ready_at"])
         _log(order, "food_ready", order.status, order.status, actor, now)
-        _announce(order.restaurant_id, [order.pk])
+        _announce(restaurant.pk, [order.pk])
     return order
 
 
@@ -911,6 +942,14 @@ def update_house_settings(restaurant_id, actor, **values):
         )
         _room_changed(restaurant, now)
     return restaurant
+
+
+def update_room(restaurant_id, actor, *, table_counts, **settings):
+    """The host stand's "Room and timing" form: tables by size and the house settings,
+    in one transaction, so a refusal of either changes neither."""
+    with transaction.atomic():
+        set_up_tables(restaurant_id, table_counts, actor)
+        return update_house_settings(restaurant_id, actor, **settings)
 
 
 def import_past_sittings(restaurant_id, sittings):

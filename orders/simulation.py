@@ -512,7 +512,7 @@ class Evening:
             return
         for ticket in selectors.kitchen_tickets(self.restaurant):
             played = self.parties[ticket.order.pk]
-            if played.fired is None and ticket.fire_at is not None and ticket.fire_at <= self.clock():
+            if not ticket.fired and ticket.fire_at is not None and ticket.fire_at <= self.clock():
                 services.start_preparing(ticket.order.pk, services.SYSTEM)
                 played.fired = minute
 
@@ -541,21 +541,24 @@ class Evening:
         self.note_notified(minute)
 
     def count_idle_tables(self, minute):
-        """A freed table is idle this minute if it is still empty while a party that fits
-        it is waiting in the queue (not yet told to come). A party already on its way cannot
-        sit any sooner; one still in the queue could have been told earlier."""
+        """A freed table is idle this minute if it is still empty and could have seated a
+        party that is waiting in the queue (not yet told to come: a party on its way cannot
+        sit any sooner). Each waiting party can fill one table, so empty freed tables are
+        matched to waiting parties that fit them, the largest party first at the smallest
+        table that seats it; every matched table counts one idle minute."""
         if not self.open_episodes:
             return
-        waiting_sizes = [
-            p.spec.party_size for p in self.parties.values()
-            if p.notified is None and not p.no_show
-        ]
-        if not waiting_sizes:
-            return
-        smallest = min(waiting_sizes)
-        for episode in self.open_episodes.values():
-            if episode.seats >= smallest:
-                episode.idle += 1
+        waiting = sorted(
+            (p.spec.party_size for p in self.parties.values() if p.notified is None and not p.no_show),
+            reverse=True,
+        )
+        empty = sorted(self.open_episodes.values(), key=lambda e: e.seats)
+        for size in waiting:
+            for i, episode in enumerate(empty):
+                if episode.seats >= size:
+                    episode.idle += 1
+                    del empty[i]
+                    break
 
     # -- the figures --------------------------------------------------------------------
 
@@ -586,6 +589,10 @@ class Evening:
                 statistics.fmean(p.seated - p.joined for p in seated) if seated else 0.0
             ),
             "tables_freed": len(self.freed),
+            # The cost of firing ahead: food cooked for a party that never sat down.
+            "tickets_fired_for_no_shows": sum(
+                1 for p in played if p.no_show and p.fired is not None
+            ),
             "service_minutes": self.clock_minute,
         }
 

@@ -7,10 +7,18 @@ queue is. Services use it to quote and to decide who to notify; selectors use it
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db.models import Max, Prefetch
 from django.utils import timezone
 
 from . import estimates
-from .models import HEADING_OVER_STATUSES, DiningTable, Order, OrderStatus
+from .models import (
+    ACTIVE_STATUSES,
+    HEADING_OVER_STATUSES,
+    DiningTable,
+    Order,
+    OrderItem,
+    OrderStatus,
+)
 
 # How much history teaches the dining times: the most recent sittings, within this window.
 HISTORY_DAYS = 90
@@ -38,6 +46,33 @@ def dining_times(restaurant, now):
     return estimates.DiningTimes(
         sittings, restaurant.avg_dine_in_duration_minutes, tz=timezone.get_current_timezone()
     )
+
+
+def active_orders(restaurant, *, with_items=False):
+    """The restaurant's active parties, each with `longest_prep` (minutes of its slowest
+    dish; None when it ordered nothing). One query (two with the items)."""
+    orders = Order.objects.filter(restaurant=restaurant, status__in=ACTIVE_STATUSES).annotate(
+        longest_prep=Max("items__menu_item__estimated_prep_time_minutes")
+    )
+    if with_items:
+        orders = orders.prefetch_related(
+            Prefetch("items", queryset=OrderItem.objects.select_related("menu_item"))
+        )
+    return list(orders)
+
+
+def food_ready_from(order, restaurant):
+    """The earliest the party's food can be on the pass, plated: from when the kitchen
+    started it (not started yet: from when the party joined, since the kitchen could have
+    started then), its slowest dish plus the plating buffer. None when it ordered nothing.
+
+    Anchored on times already in the database, so a kitchen that never presses the button
+    delays nobody beyond that."""
+    prep = getattr(order, "longest_prep", None)
+    if prep is None:
+        return None
+    start = order.fired_at or order.joined_at
+    return start + timedelta(minutes=prep + restaurant.plating_buffer_minutes)
 
 
 def travel_minutes(order, restaurant):
@@ -71,20 +106,45 @@ class Plan:
         """Should this waiting party be told to head over now?"""
         rule = estimates.NotifyRule(self.restaurant.notify_buffer_minutes)
         return rule.is_due(
-            self.seatings.get(order.pk), travel_minutes(order, self.restaurant), self.now
+            self.seatings.get(order.pk),
+            travel_minutes(order, self.restaurant),
+            self.now,
+            food_ready=food_ready_from(order, self.restaurant),
         )
 
-    def newcomer(self, party_size, travel=0):
-        """The Seating a party of this size joining now (travel minutes away) would get."""
-        newcomer = estimates.PartyInLine(
-            "newcomer", party_size, self.now + timedelta(minutes=travel)
-        )
+    def food_is_what_it_waits_for(self, order):
+        """True when the party's table is free (or freeing) but its food is not: it will be
+        told to come once the food is nearly ready."""
+        seating = self.seatings.get(order.pk)
+        food = food_ready_from(order, self.restaurant)
+        return bool(seating and food and food > seating.table_free_at and food > self.now)
+
+    def projected_arrival(self, order):
+        """When the party is expected to walk in: its target arrival once told to come; for
+        a party still waiting, when it will be told (its table free within its trip and the
+        buffer, never before now) plus its trip."""
+        if order.status in HEADING_OVER_STATUSES:
+            return order.target_arrival_time
+        seating = self.seatings.get(order.pk)
+        if order.status != OrderStatus.IN_QUEUE or seating is None:
+            return None
+        travel = timedelta(minutes=travel_minutes(order, self.restaurant))
+        buffer = timedelta(minutes=self.restaurant.notify_buffer_minutes)
+        return max(self.now, seating.seat_at - travel - buffer) + travel
+
+    def newcomer(self, party_size, travel=0, longest_prep=None):
+        """The Seating a party of this size joining now (travel minutes away, its slowest
+        dish taking `longest_prep` minutes) would get."""
+        lead = travel
+        if longest_prep is not None:
+            lead = max(lead, longest_prep + self.restaurant.plating_buffer_minutes)
+        newcomer = estimates.PartyInLine("newcomer", party_size, self.now + timedelta(minutes=lead))
         return estimates.plan_seating(
             self.table_states, self.line + [newcomer], self.times, self.now
         )["newcomer"]
 
-    def newcomer_wait(self, party_size, travel=0):
-        seating = self.newcomer(party_size, travel)
+    def newcomer_wait(self, party_size, travel=0, longest_prep=None):
+        seating = self.newcomer(party_size, travel, longest_prep)
         return None if seating is None else estimates.minutes_until(seating.seat_at, self.now)
 
     def largest_table(self):
@@ -130,6 +190,11 @@ def plan(restaurant, active_orders, now, *, tables=None, times=None):
         (o for o in active_orders if o.status in HEADING_OVER_STATUSES),
         key=lambda o: (o.notified_at or now, o.pk),
     )
+    # A party more than half its grace period late loses its place: its table goes to the
+    # next party in line, and it is seated if it turns up and a table is free.
+    late_after = timedelta(minutes=restaurant.arrival_grace_minutes / 2)
+    late = [o for o in heading if o.target_arrival_time and now > o.target_arrival_time + late_after]
+    heading = [o for o in heading if o not in late]
     waiting = sorted(
         (o for o in active_orders if o.status == OrderStatus.IN_QUEUE),
         key=lambda o: o.queue_position,
@@ -137,12 +202,14 @@ def plan(restaurant, active_orders, now, *, tables=None, times=None):
     line = [
         estimates.PartyInLine(o.pk, o.party_size, max(now, o.target_arrival_time or now))
         for o in heading
-    ] + [
-        estimates.PartyInLine(
-            o.pk, o.party_size, now + timedelta(minutes=travel_minutes(o, restaurant))
-        )
-        for o in waiting
     ]
+    for o in waiting:
+        # A waiting party sits no sooner than it can get here once told, nor before its
+        # food can be ready for it.
+        ready = now + timedelta(minutes=travel_minutes(o, restaurant))
+        food = food_ready_from(o, restaurant)
+        line.append(estimates.PartyInLine(o.pk, o.party_size, max(ready, food or ready)))
+    line += [estimates.PartyInLine(o.pk, o.party_size, now) for o in late]
     result = Plan(restaurant, now, tables, times, states, line)
     result.seatings = estimates.plan_seating(states, line, times, now)
     return result

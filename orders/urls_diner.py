@@ -9,4 +9,5 @@ urlpatterns = [
     path("r/<slug:slug>/", diner.restaurant, name="restaurant"),
     path("q/<str:token>/", diner.order, name="order"),
     path("q/<str:token>/leave/", diner.leave, name="leave"),
+    path("q/<str:token>/travel/", diner.travel, name="travel"),
 ]

@@ -16,7 +16,12 @@ urlpatterns = [
     path("<slug:slug>/host/", staff.host_stand, name="host"),
     path("<slug:slug>/kitchen/", staff.kitchen_display, name="kitchen"),
     path("<slug:slug>/notify-next/", staff.notify_next, name="notify_next"),
-    path("<slug:slug>/walk-ins/", staff.walk_in_tables, name="walk_ins"),
+    path(
+        "<slug:slug>/tables/<int:table_id>/<slug:action>/",
+        staff.table_action,
+        name="table_action",
+    ),
+    path("<slug:slug>/room/", staff.room_settings, name="room_settings"),
     path("<slug:slug>/accepting/", staff.accepting_joins, name="accepting"),
     path(
         "<slug:slug>/orders/<int:order_id>/<slug:action>/",

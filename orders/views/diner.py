@@ -1,14 +1,15 @@
 """The diner's pages: pick a restaurant, join its queue with an order, track your place."""
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_safe
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .. import selectors, services
-from ..forms import JoinForm
+from ..forms import JoinForm, TravelForm
 from ..models import Order, OrderStatus, RestaurantProfile
-from .fragments import diner_context
+from .fragments import DINER_FRAGMENTS, diner_context, render_fragments
 
 
 @require_safe
@@ -87,6 +88,42 @@ def _diner_context_or_404(token):
 def order(request, token):
     context = _diner_context_or_404(token)
     return render(request, "diner/order.html", context)
+
+
+@require_POST
+def travel(request, token):
+    """The diner says how far away they are ("I'm 15 minutes away") while waiting."""
+    context = _diner_context_or_404(token)
+    order = context["order"]
+    form = TravelForm(request.POST)
+    status, message = 200, None
+    if not form.is_valid():
+        status, message = 400, " ".join(form.errors["travel_minutes"])
+    else:
+        try:
+            services.set_travel_minutes(order.pk, form.cleaned_data["travel_minutes"])
+        except services.QueueError as refusal:
+            status, message = refusal.status_code, refusal.message
+    if request.headers.get("HX-Request") == "true":
+        context = _diner_context_or_404(token)
+        body = render_fragments(DINER_FRAGMENTS, context, request)
+        body += render_to_string(
+            "diner/_travel_message.html",
+            {"oob": True, "message": message or _travel_saved(form), "error": status != 200},
+            request,
+        )
+        return HttpResponse(body, status=status)
+    if status != 200:
+        context = _diner_context_or_404(token)
+        context["refusal"] = message
+        return render(request, "diner/order.html", context, status=status)
+    messages.info(request, _travel_saved(form))
+    return redirect(order)
+
+
+def _travel_saved(form):
+    minutes = form.cleaned_data["travel_minutes"]
+    return f"Thanks: we'll tell you to head over in time for your {minutes}-minute trip."
 
 
 @require_http_methods(["GET", "POST"])

@@ -3,10 +3,11 @@ them; live_queue pushes them. Every fragment's root element has a stable id."""
 
 from django.template.loader import render_to_string
 
-from .. import selectors
+from .. import clock, selectors
 
 HOST_FRAGMENTS = (
     "staff/_host_summary.html",
+    "staff/_host_tables.html",
     "staff/_host_queue.html",
     "staff/_host_heading_over.html",
     "staff/_host_seated.html",
@@ -24,7 +25,12 @@ def host_context(restaurant):
 
 
 def kitchen_context(restaurant):
-    return {"restaurant": restaurant, "tickets": selectors.kitchen_tickets(restaurant)}
+    now = clock.now()
+    return {
+        "restaurant": restaurant,
+        "tickets": selectors.kitchen_tickets(restaurant, now=now),
+        "now": now,
+    }
 
 
 def diner_context(token):

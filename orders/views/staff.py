@@ -2,13 +2,14 @@
 service, and answers with the screen's fragments (htmx) or a redirect back (plain HTTP)."""
 
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from .. import selectors, services
-from ..models import Order
+from ..forms import RoomSettingsForm
+from ..models import DiningTable, Order
 from .access import staff_of_restaurant
 from .fragments import (
     HOST_FRAGMENTS,
@@ -31,7 +32,11 @@ def home(request):
 
 @staff_of_restaurant
 def host_stand(request, restaurant):
-    return render(request, "staff/host.html", host_context(restaurant))
+    context = host_context(restaurant)
+    context["room_form"] = RoomSettingsForm.for_restaurant(
+        context["snap"].restaurant, context["snap"].table_sizes
+    )
+    return render(request, "staff/host.html", context)
 
 
 @staff_of_restaurant
@@ -57,6 +62,9 @@ def _screen_response(request, restaurant, screen, *, message=None, refusal=None,
         templates, context, page = KITCHEN_FRAGMENTS, kitchen_context(restaurant), "staff/kitchen.html"
     else:
         templates, context, page = HOST_FRAGMENTS, host_context(restaurant), "staff/host.html"
+        context["room_form"] = RoomSettingsForm.for_restaurant(
+            context["snap"].restaurant, context["snap"].table_sizes
+        )
     if request.headers.get("HX-Request") == "true":
         body = render_fragments(templates, context, request)
         if refusal or message:
@@ -71,14 +79,31 @@ def _screen_response(request, restaurant, screen, *, message=None, refusal=None,
     return redirect(reverse(f"staff:{screen}", args=[restaurant.slug]))
 
 
+def _whole_number(raw):
+    """A whole number typed or sent by a page, or None. Only ASCII digits: "²".isdigit()
+    is true, but it is no number a host meant."""
+    raw = (raw or "").strip()
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        return None
+    return int(raw)
+
+
 @require_POST
 @staff_of_restaurant
 def order_action(request, restaurant, order_id, action):
+    screen = request.POST.get("screen") if request.POST.get("screen") in ("host", "kitchen") else None
     if action not in ORDER_ACTIONS:
-        return HttpResponseBadRequest("Unknown action.")
-    service, screen, done = ORDER_ACTIONS[action]
-    screen = request.POST.get("screen") if request.POST.get("screen") in ("host", "kitchen") else screen
-    order = get_object_or_404(Order, pk=order_id, restaurant=restaurant)
+        return _screen_response(
+            request, restaurant, screen or "host", refusal="That button does nothing here.", status=400
+        )
+    service, home_screen, done = ORDER_ACTIONS[action]
+    screen = screen or home_screen
+    order = Order.objects.filter(pk=order_id, restaurant=restaurant).first()
+    if order is None:
+        return _screen_response(
+            request, restaurant, screen,
+            refusal=f"That party is not in {restaurant.name}'s list any more.", status=404,
+        )
     try:
         service(order.pk, request.user)
     except services.QueueError as refusal:
@@ -92,15 +117,14 @@ def order_action(request, restaurant, order_id, action):
 @require_POST
 @staff_of_restaurant
 def notify_next(request, restaurant):
-    expected = request.POST.get("order") or None
-    if expected is not None and not expected.isdigit():
+    raw = request.POST.get("order") or None
+    expected = _whole_number(raw)
+    if raw is not None and expected is None:
         return _screen_response(
             request, restaurant, "host", refusal="Unknown party.", status=400
         )
     try:
-        order = services.notify_next(
-            restaurant.pk, request.user, int(expected) if expected else None
-        )
+        order = services.notify_next(restaurant.pk, request.user, expected)
     except services.QueueError as refusal:
         return _screen_response(
             request, restaurant, "host", refusal=refusal.message, status=refusal.status_code
@@ -111,18 +135,55 @@ def notify_next(request, restaurant):
 
 @require_POST
 @staff_of_restaurant
-def walk_in_tables(request, restaurant):
+def table_action(request, restaurant, table_id, action):
+    """A walk-in sits down at a free table, or leaves one."""
+    table = DiningTable.objects.filter(pk=table_id, restaurant=restaurant).first()
+    if table is None:
+        return _screen_response(
+            request, restaurant, "host", refusal=f"That table is not in {restaurant.name}.", status=404
+        )
+    raw_size = request.POST.get("party_size") or None
+    party_size = _whole_number(raw_size)
+    if raw_size is not None and party_size is None:
+        return _screen_response(
+            request, restaurant, "host", refusal="Party size must be a whole number.", status=400
+        )
     try:
-        delta = int(request.POST.get("delta", ""))
-    except ValueError:
-        delta = 0
-    try:
-        services.adjust_walk_in_tables(restaurant.pk, delta, request.user)
+        if action == "seat-walk-in":
+            services.seat_walk_in(
+                restaurant.pk, request.user, table_id=table.pk, party_size=party_size
+            )
+            message = f"Walk-in seated at table {table.number}."
+        elif action == "walk-in-left":
+            services.walk_in_left(restaurant.pk, request.user, table_id=table.pk)
+            message = f"Table {table.number} is free."
+        else:
+            return _screen_response(
+                request, restaurant, "host", refusal="That button does nothing here.", status=400
+            )
     except services.QueueError as refusal:
-        status = 400 if delta not in (1, -1) else refusal.status_code
-        return _screen_response(request, restaurant, "host", refusal=refusal.message, status=status)
-    message = "Walk-in table seated." if delta > 0 else "Walk-in table freed."
+        return _screen_response(
+            request, restaurant, "host", refusal=refusal.message, status=refusal.status_code
+        )
     return _screen_response(request, restaurant, "host", message=message)
+
+
+@require_POST
+@staff_of_restaurant
+def room_settings(request, restaurant):
+    """The room's tables by size and how the house runs, from the host stand."""
+    sizes = selectors.table_sizes(restaurant)
+    form = RoomSettingsForm(request.POST, table_sizes=sizes)
+    if not form.is_valid():
+        return _screen_response(request, restaurant, "host", refusal=form.error_text(), status=400)
+    try:
+        services.update_room(
+            restaurant.pk, request.user, table_counts=form.table_counts(), **form.house_settings()
+        )
+    except services.QueueError as refusal:
+        status = 400 if isinstance(refusal, services.TablesOutOfRange) else refusal.status_code
+        return _screen_response(request, restaurant, "host", refusal=refusal.message, status=status)
+    return _screen_response(request, restaurant, "host", message="Room and timing saved.")
 
 
 @require_POST

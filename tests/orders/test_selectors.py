@@ -112,7 +112,7 @@ def three_tickets(join, staff_user, frozen_clock):
     zoe = join("Zoe", dishes={"risotto": 1, "pizza": 1}, travel_minutes=25)
     for order in (xena, yusuf, zoe):
         services.notify_party(order.pk, staff_user)
-    join("Walter")  # still waiting: no ticket yet
+    join("Walter", travel_minutes=40)  # still waiting, his food not due for a while: no ticket
     return xena, yusuf, zoe
 
 

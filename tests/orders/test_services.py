@@ -97,16 +97,26 @@ def test_tracking_link_token_is_long_and_unguessable(join):
 
 
 def test_party_is_told_the_wait_it_joined_with(restaurant, join, frozen_clock):
-    # 4 free tables and parties 10 minutes away (the house default): the first four sit as
-    # soon as they get here (+10); the fifth waits for the first of them to finish its
-    # 50-minute sitting (+60).
-    quotes = [join(f"Party {n}").quoted_wait_minutes for n in range(5)]
-    assert quotes == [10, 10, 10, 10, 60]
-    assert Order.objects.get(customer_name="Party 4").quoted_wait_minutes == 60
+    # 4 free tables and parties 20 minutes away: the first four sit as soon as they get
+    # here (+20; their pizza takes 12 + 2 to plate, less than the trip); the fifth waits for
+    # the first of them to finish its 50-minute sitting (+70).
+    quotes = [join(f"Party {n}", travel_minutes=20).quoted_wait_minutes for n in range(5)]
+    assert quotes == [20, 20, 20, 20, 70]
+    assert Order.objects.get(customer_name="Party 4").quoted_wait_minutes == 70
 
 
-def test_party_already_at_the_door_of_a_room_with_a_free_table_is_quoted_no_wait(join):
-    assert join("Priya", travel_minutes=0).quoted_wait_minutes == 0
+def test_party_ten_minutes_away_is_quoted_the_time_its_food_takes(join):
+    # Table free, 10 minutes away, but the pizza needs 12 minutes and 2 to plate: seated
+    # with the food ready at +14.
+    assert join("Priya", travel_minutes=10).quoted_wait_minutes == 14
+
+
+def test_party_at_the_door_of_a_room_with_a_free_table_and_nothing_ordered_waits_nothing(
+    restaurant, join
+):
+    restaurant.order_required = False
+    restaurant.save()
+    assert join("Priya", travel_minutes=0, dishes={}).quoted_wait_minutes == 0
 
 
 def test_party_keeps_the_price_it_ordered_at(join, menu):

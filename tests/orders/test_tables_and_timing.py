@@ -130,12 +130,12 @@ def test_completing_a_party_frees_its_table_and_keeps_where_it_sat(
 
 
 def test_seating_stores_the_real_wait_next_to_the_quote(join, staff_user, frozen_clock):
-    order = join("Ada")
+    order = join("Ada", travel_minutes=20)
     frozen_clock.advance(minutes(14))
     services.notify_party(order.pk, staff_user)
     frozen_clock.advance(minutes(9))
     seated = services.seat_party(order.pk, staff_user)
-    assert (seated.quoted_wait_minutes, seated.actual_wait_minutes) == (10, 23)
+    assert (seated.quoted_wait_minutes, seated.actual_wait_minutes) == (20, 23)
 
 
 def test_party_larger_than_every_table_cannot_join(restaurant, room, join, menu):
@@ -264,12 +264,53 @@ def test_party_joining_a_room_with_a_free_table_is_told_to_come_at_once(
     restaurant, staff_user, join
 ):
     services.update_house_settings(restaurant.pk, staff_user, auto_notify=True)
-    order = join("Ada")
+    order = join("Ada", travel_minutes=20)  # her pizza (12 + 2) is ready before she is here
     assert refresh(order).status == OrderStatus.AWAITING_ARRIVAL
+
+
+def test_party_whose_food_takes_longer_than_its_trip_is_told_once_the_food_will_be_ready(
+    restaurant, staff_user, join, frozen_clock
+):
+    services.update_house_settings(
+        restaurant.pk, staff_user, auto_notify=True, notify_buffer_minutes=1
+    )
+    # Table free, 5 minutes away, risotto takes 20 + 2 to plate: the kitchen sees the ticket
+    # at once; Ada is told at 19:17 (22 - 5: prep times are known, so no buffer) and walks in
+    # as the food comes off the pass.
+    order = join("Ada", travel_minutes=5, dishes={"risotto": 1})
+    tickets = selectors.kitchen_tickets(restaurant)
+    assert [(t.order.pk, t.called, t.should_have_fired) for t in tickets] == [(order.pk, False, True)]
+    frozen_clock.set(OPENING + minutes(16))
+    services.run_timing_rules(restaurant.pk)
+    assert refresh(order).status == OrderStatus.IN_QUEUE
+    assert [o.waiting_for_food for o in selectors.queue_snapshot(restaurant).waiting] == [True]
+    frozen_clock.set(OPENING + minutes(17))
+    services.run_timing_rules(restaurant.pk)
+    assert refresh(order).status == OrderStatus.AWAITING_ARRIVAL
+
+
+def test_kitchen_starting_a_ticket_before_the_call_leaves_the_party_in_the_queue(
+    restaurant, staff_user, join, frozen_clock
+):
+    order = join("Ada", travel_minutes=5, dishes={"risotto": 1})
+    frozen_clock.advance(minutes(3))
+    services.start_preparing(order.pk, staff_user)
+    order = refresh(order)
+    assert (order.status, order.queue_position, order.fired_at) == (
+        OrderStatus.IN_QUEUE, 1, OPENING + minutes(3)
+    )
+    assert order.events.filter(action="fired", detail="before the party was called").exists()
+    with pytest.raises(services.IllegalTransition, match="already being prepared"):
+        services.start_preparing(order.pk, staff_user)
+    # The party's seat follows the real firing: 19:03 + 20 + 2.
+    assert selectors.diner_view(order.public_token).estimated_wait_minutes == 22
+    services.mark_food_ready(order.pk, staff_user)
+    assert refresh(order).food_ready_at == OPENING + minutes(3)
 
 
 def test_completing_a_table_notifies_the_next_party_at_once(full_room, join, staff_user, frozen_clock):
     seated = join("Ada", travel_minutes=0)
+    frozen_clock.advance(minutes(20))  # her food could be ready by now
     services.walk_in_left(full_room.pk, staff_user)  # table free: Ada told at once
     services.seat_party(seated.pk, staff_user)
     waiting = join("Bea", travel_minutes=10)

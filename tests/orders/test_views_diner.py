@@ -162,7 +162,7 @@ def test_restaurant_page_shows_menu_wait_and_parties_waiting(client, restaurant,
         assert f"{dish} ${price}" in page
     # The wait a new party would be quoted, as the domain works it out (tested there).
     wait = selectors.queue_snapshot(restaurant).next_joiner_wait
-    assert f"Estimated wait {'No wait' if wait == 0 else f'{wait} min'}" in page
+    assert f"Wait for a table {'No wait' if wait == 0 else f'{wait} min'}" in page
     assert "In the queue 3 parties" in page
 
 
@@ -176,7 +176,7 @@ def test_restaurant_page_quotes_minutes_when_every_table_is_taken(
     page = text_of(client.get(restaurant_url(restaurant)))
     wait = selectors.queue_snapshot(restaurant).next_joiner_wait
     assert wait > 0
-    assert f"Estimated wait {wait} min" in page
+    assert f"Wait for a table {wait} min" in page
     assert "In the queue 0 parties" in page
 
 
@@ -257,7 +257,7 @@ def test_tracking_page_shows_code_place_wait_order_and_total(
     assert "Your place #2 1 party ahead" in page
     # The page shows the estimate the domain works out for this party (tested there).
     wait = selectors.diner_view(order.public_token).estimated_wait_minutes
-    assert f"Estimated wait {'Any minute' if wait == 0 else f'{wait} min'}" in page
+    assert f"Seated in about {'Any minute' if wait == 0 else f'{wait} min'}" in page
     assert f"You were told {order.quoted_wait_minutes} min" in page
     assert "2 × Margherita pizza “no basil” $29.00" in page
     assert "1 × Tiramisu $8.00" in page
