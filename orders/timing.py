@@ -121,16 +121,19 @@ class Plan:
 
     def projected_arrival(self, order):
         """When the party is expected to walk in: its target arrival once told to come; for
-        a party still waiting, when it will be told (its table free within its trip and the
-        buffer, never before now) plus its trip."""
+        a party still waiting, when the notify rule will tell it (its table free within its
+        trip plus the buffer, its food plated by the time it gets here; never before now)
+        plus its trip."""
         if order.status in HEADING_OVER_STATUSES:
             return order.target_arrival_time
         seating = self.seatings.get(order.pk)
         if order.status != OrderStatus.IN_QUEUE or seating is None:
             return None
-        travel = timedelta(minutes=travel_minutes(order, self.restaurant))
+        trip = timedelta(minutes=travel_minutes(order, self.restaurant))
         buffer = timedelta(minutes=self.restaurant.notify_buffer_minutes)
-        return max(self.now, seating.seat_at - travel - buffer) + travel
+        food = food_ready_from(order, self.restaurant)
+        arrival = max(self.now + trip, seating.table_free_at - buffer)
+        return max(arrival, food) if food else arrival
 
     def newcomer(self, party_size, travel=0, longest_prep=None):
         """The Seating a party of this size joining now (travel minutes away, its slowest

@@ -7,6 +7,9 @@ What every scenario assumes, from how a neighbourhood bistro runs:
   Last month's sittings (the history) follow the same pattern, so there is something to learn.
 - Diners join from 5 to 30 minutes away (most 10-20), and say so when they join.
 - Each diner orders a main (10-16 minutes in the kitchen), some a starter or a dessert.
+- Each room has tables of each size in about the share of table-time its parties need (a big
+  party stays longer), as a restaurant that knows its trade would set it up; otherwise the
+  largest parties queue for hours and the evening runs past 3 am.
 """
 
 import json
@@ -26,6 +29,24 @@ MENU = [
 ]
 MAINS = ["Smash burger", "Margherita pizza", "Rigatoni alla vodka", "Roast chicken"]
 STARTERS = ["Soup of the day", "Burrata"]
+
+
+def balanced_room(sizes, table_sizes, total):
+    """[(seats, count)]: `total` tables split over `table_sizes` in the share of table-time
+    the party mix `sizes` needs (each party at the smallest size that seats it), by largest
+    remainder, at least one of each size."""
+    need = {seats: 0.0 for seats in table_sizes}
+    for size in sizes:
+        seats = min(t for t in table_sizes if t >= size)
+        need[seats] += typical_sitting(size, 19 * 60)
+    whole = sum(need.values())
+    exact = {seats: total * n / whole for seats, n in need.items()}
+    counts = {seats: max(1, int(x)) for seats, x in exact.items()}
+    for seats in sorted(exact, key=lambda k: exact[k] - int(exact[k]), reverse=True):
+        if sum(counts.values()) >= total:
+            break
+        counts[seats] += 1
+    return sorted(counts.items())
 
 
 def typical_sitting(party_size, minute_of_day):
@@ -111,8 +132,8 @@ def seats_for(seats):
 
 def quiet_weeknight():
     rng = random.Random(20261124)
-    tables = [(2, 6), (4, 4), (6, 2)]
     sizes = [2, 2, 2, 2, 3, 4, 4, 5]
+    tables = balanced_room(sizes, (2, 4, 6), 12)
     return {
         "start": 18 * 60,
         "restaurant": {
@@ -130,8 +151,8 @@ def quiet_weeknight():
 
 def friday_rush():
     rng = random.Random(20261127)
-    tables = [(2, 6), (4, 8), (6, 2)]
-    sizes = [2, 2, 2, 2, 3, 4, 4, 4, 5, 6]
+    sizes = [2, 2, 2, 2, 2, 3, 4, 4, 4, 4, 5, 6]
+    tables = balanced_room(sizes, (2, 4, 6), 16)
     # Steady from 18:00, a crowd from 19:00 to 20:30 (a long queue builds), then tailing
     # off until 21:30.
     joins = (
@@ -156,8 +177,8 @@ def friday_rush():
 
 def big_parties_and_no_shows():
     rng = random.Random(20261130)
-    tables = [(2, 4), (4, 6), (6, 4), (8, 2)]
-    sizes = [2, 2, 4, 4, 5, 6, 6, 7, 8]
+    sizes = [2, 2, 3, 4, 4, 5, 6, 6, 7, 8]
+    tables = balanced_room(sizes, (2, 4, 6, 8), 18)
     return {
         "start": 18 * 60 + 30,
         "restaurant": {

@@ -1,6 +1,8 @@
-"""Load a demo restaurant with a menu, a few seated and waiting parties, and the demo
-login admin / admin123. The only place in ReadyTable that creates a known password."""
+"""Load a demo restaurant with a menu, a room of 2-, 4- and 6-tops, a month of past
+sittings to learn from, a few seated and waiting parties, and the demo login
+admin / admin123. The only place in ReadyTable that creates a known password."""
 
+import random
 from datetime import timedelta
 
 from django.conf import settings
@@ -35,6 +37,13 @@ SEATED = [
     (8, "Kowalski", 4),
 ]
 
+# Tables by size: four 2-tops, four 4-tops, two 6-tops.
+ROOM = {2: 4, 4: 4, 6: 2}
+# A month of past visits (fixed seed, so every demo is the same): couples stay about 45
+# minutes, parties of 3-4 about 60, larger ones about 80.
+HISTORY_VISITS = 240
+WALK_INS = [(25, 4)]  # (minutes ago, party size)
+
 WAITING = [
     ("Priya", 2, {"Margherita pizza": 1, "Burrata salad": 1}),
     ("Jonas", 4, {"Spicy salami pizza": 2, "Rigatoni alla vodka": 2}),
@@ -62,7 +71,8 @@ class Command(BaseCommand):
                 slug="trattoria-demo",
                 defaults={
                     "name": "Trattoria Demo",
-                    "total_tables": 8,
+                    "total_tables": 0,  # the room is set up by size below
+                    "max_party_size": 6,
                     "avg_dine_in_duration_minutes": 50,
                     "arrival_grace_minutes": 10,
                     "default_travel_minutes": 10,
@@ -73,6 +83,8 @@ class Command(BaseCommand):
             if not created:
                 self.stdout.write("Demo restaurant already exists; left as it is.")
                 return
+            services.set_up_tables(restaurant.pk, ROOM, "demo")
+            services.import_past_sittings(restaurant.pk, self._past_month())
             items = {
                 name: MenuItem.objects.create(
                     restaurant=restaurant,
@@ -101,6 +113,18 @@ class Command(BaseCommand):
             user.save()
         return user
 
+    def _past_month(self):
+        rng = random.Random(2026)
+        today = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        visits = []
+        for _ in range(HISTORY_VISITS):
+            size = rng.choice([2, 2, 2, 3, 4, 4, 5, 6])
+            typical = 45 if size <= 2 else 60 if size <= 4 else 80
+            seated = today - timedelta(days=rng.randint(1, 30), minutes=-rng.randint(17 * 60, 22 * 60))
+            stay = max(20, round(rng.gauss(typical, typical * 0.15)))
+            visits.append((size, seated, seated + timedelta(minutes=stay)))
+        return visits
+
     def _play_the_evening(self, restaurant, items):
         """Seat most tables at staggered times, then let four parties join the queue."""
         start = clock.now() - timedelta(minutes=45)
@@ -116,6 +140,9 @@ class Command(BaseCommand):
                 )
                 services.notify_party(order.pk, "demo")
                 services.seat_party(order.pk, "demo")
+            for minutes_ago, size in WALK_INS:
+                manual.set(start + timedelta(minutes=45 - minutes_ago))
+                services.seat_walk_in(restaurant.pk, "demo", party_size=size)
             manual.set(start + timedelta(minutes=45))
             for name, size, lines in WAITING:
                 services.join_queue(
