@@ -34,6 +34,17 @@ def open_restaurants():
     )
 
 
+def restaurants_with_active_parties():
+    """Ids of the restaurants with someone waiting, on the way or seated: the ones whose
+    screens and timing rules move with the clock."""
+    return list(
+        Order.objects.filter(status__in=ACTIVE_STATUSES)
+        .values_list("restaurant_id", flat=True)
+        .distinct()
+        .order_by("restaurant_id")
+    )
+
+
 def table_sizes(restaurant):
     """[(seats, number of tables)] of a restaurant's room, smallest first."""
     return list(
