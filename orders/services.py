@@ -36,6 +36,7 @@ from .signals import queue_changed
 logger = logging.getLogger(__name__)
 
 MAX_ITEM_QUANTITY = 50
+MAX_ID = 2**63 - 1  # larger numbers are no row of ours, and SQLite cannot even compare them
 MAX_TRAVEL_MINUTES = 180
 
 
@@ -208,6 +209,11 @@ def _sync_room(restaurant):
         restaurant.save(update_fields=["total_tables", "currently_occupied_tables"])
 
 
+def _all_tables(restaurant):
+    n = restaurant.total_tables
+    return "The only table is" if n == 1 else f"All {n} tables are"
+
+
 def _free_tables(restaurant):
     """The restaurant's free tables, smallest first."""
     taken = Order.objects.filter(
@@ -259,7 +265,7 @@ def _validate_join(restaurant, customer_name, party_size, lines):
     menu = {
         item.pk: item
         for item in MenuItem.objects.filter(
-            restaurant=restaurant, pk__in=list(wanted), available=True
+            restaurant=restaurant, pk__in=[pk for pk in wanted if 0 < pk <= MAX_ID], available=True
         )
     }
     if "items" not in errors and set(wanted) - set(menu):
@@ -481,7 +487,7 @@ def _table_for(restaurant, order, table_id):
     if table is None:
         if not free.exists():
             raise NoFreeTable(
-                f"All {restaurant.total_tables} tables are occupied: complete a table "
+                f"{_all_tables(restaurant)} occupied: complete a table "
                 f"before seating {who}."
             )
         raise NoFreeTable(
@@ -759,7 +765,7 @@ def seat_walk_in(restaurant_id, actor, *, table_id=None, party_size=None):
             table = free.filter(seats__gte=party_size or 1).first()
             if table is None:
                 raise TablesOutOfRange(
-                    f"All {restaurant.total_tables} tables are already occupied."
+                    f"{_all_tables(restaurant)} already occupied."
                     if not free.exists()
                     else f"No free table seats {party_size}."
                 )

@@ -9,7 +9,7 @@ urlpatterns = [
     path("", staff.home, name="home"),
     path(
         "login/",
-        auth_views.LoginView.as_view(template_name="staff/login.html", redirect_authenticated_user=True),
+        staff.StaffLoginView.as_view(),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

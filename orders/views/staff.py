@@ -2,6 +2,7 @@
 service, and answers with the screen's fragments (htmx) or a redirect back (plain HTTP)."""
 
 from django.contrib import messages
+from django.contrib.auth.views import LoginView
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +20,19 @@ from .fragments import (
     render_flash,
     render_fragments,
 )
+
+
+class StaffLoginView(LoginView):
+    """Django's login, answering a wrong username or password with 400 and the message,
+    like every other form a person can get wrong here."""
+
+    template_name = "staff/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
 
 
 def home(request):

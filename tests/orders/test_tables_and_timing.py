@@ -412,3 +412,23 @@ def test_imported_history_is_not_an_active_party_and_holds_no_code(restaurant, s
     assert selectors.queue_snapshot(restaurant).waiting_count == 0
     with pytest.raises(services.TablesOutOfRange, match="end after it starts"):
         services.import_past_sittings(restaurant.pk, [(2, OPENING, OPENING)])
+
+
+def test_room_with_one_table_says_so_in_the_singular(restaurant, staff_user, join):
+    services.set_up_tables(restaurant.pk, {4: 1}, staff_user)
+    services.seat_walk_in(restaurant.pk, staff_user)
+    order = join("Ada")
+    services.notify_party(order.pk, staff_user)
+    with pytest.raises(services.NoFreeTable, match="^The only table is occupied"):
+        services.seat_party(order.pk, staff_user)
+
+
+def test_dish_number_no_database_could_hold_is_not_on_the_menu(restaurant, menu):
+    with pytest.raises(services.InvalidJoin, match="not on this restaurant's menu"):
+        services.join_queue(
+            restaurant.pk,
+            customer_name="Ada",
+            party_size=2,
+            lines=[services.LineRequest(menu_item_id=2**70, quantity=1)],
+        )
+    assert not Order.objects.filter(customer_name="Ada").exists()

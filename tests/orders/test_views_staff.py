@@ -156,6 +156,7 @@ def test_login_never_sends_staff_to_another_site(client, staff_user):
 
 def test_wrong_password_is_refused_with_a_message(client, staff_user, restaurant):
     response = client.post(reverse("staff:login"), {"username": "host", "password": "guess"})
+    assert response.status_code == 400
     assert "Your username and password didn't match" in text_of(response)
     assert client.get(host_url(restaurant)).status_code == 302  # still logged out
 
