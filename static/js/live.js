@@ -37,13 +37,22 @@
   document.addEventListener("htmx:wsConnecting", function () {
     if (indicator() && indicator().dataset.state !== "reconnecting") show("connecting", "Connecting…");
   });
+  // "Live" only once the screen shows the server's snapshot, which the server sends first on
+  // every (re)connect: until then the page may still show what it had before.
+  var awaitingSnapshot = false;
   document.addEventListener("htmx:wsOpen", function () {
     retries = 0;
+    awaitingSnapshot = true;
+  });
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    if (!awaitingSnapshot) return;
+    awaitingSnapshot = false;
     show("live", "Live");
   });
   document.addEventListener("htmx:wsClose", function (evt) {
     var code = evt.detail.event.code;
     var socketElt = evt.target;
+    awaitingSnapshot = false;
     // The element that owns the socket left the page (or the page is going): stay closed.
     if (!document.body.contains(socketElt)) return;
     if (FINAL[code]) {

@@ -47,13 +47,12 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 
-# Playwright's sync API keeps an event loop running in the test's thread: Django refuses ORM
-# calls from such a thread, and a broadcast (async_to_sync) cannot run there. `elsewhere`
-# runs the test's own changes in a worker thread, as a request or a management command would
-# make them, so their broadcasts go out (through Redis they reach the servers).
-#
-# Reads and fixtures in the test's thread are plain blocking calls, one at a time, hence:
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Playwright's sync API keeps an event loop running in the test's thread while the browser is
+# open: Django refuses ORM calls from such a thread, and a broadcast (async_to_sync) cannot run
+# there. `elsewhere` runs the test's own changes in a worker thread, as a request or a
+# management command would make them, so their broadcasts go out (through Redis they reach
+# the servers). Reads and fixtures in the test's thread are plain blocking calls, one at a
+# time, so the `browser` fixture allows them while it is open.
 _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="e2e-orm")
 
 
@@ -72,11 +71,14 @@ needs_chromium = pytest.mark.skipif(
 
 
 def pytest_collection_modifyitems(config, items):
+    """Mark the browser tests, and run them last: the quick tests report first, and no async
+    test ever runs while Playwright's event loop holds the main thread."""
     here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.e2e)
-            item.add_marker(needs_chromium)
+    browser_tests = [item for item in items if here in Path(item.fspath).parents]
+    for item in browser_tests:
+        item.add_marker(pytest.mark.e2e)
+        item.add_marker(needs_chromium)
+    items[:] = [item for item in items if item not in browser_tests] + browser_tests
 
 
 def free_port():
@@ -107,7 +109,7 @@ def server_environment(**extra):
         # over three seconds later. (tests/live_queue covers the re-sync.)
         LIVE_QUEUE_RESYNC_SECONDS="3600",
     )
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # not for the server
     env.update(extra)
     return env
 
@@ -172,9 +174,9 @@ def server_logs(tmp_path_factory):
     return tmp_path_factory.mktemp("daphne-logs")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def app_server(django_db_setup, django_db_blocker, server_logs):
-    """One server for the session (it stops before the test database is dropped)."""
+    """One server for the browser tests (it stops before the test database is dropped)."""
     with django_db_blocker.unblock():
         server = AppServer(server_logs).start()
     yield server
@@ -196,16 +198,25 @@ def start_server(server_logs, transactional_db):
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for all the browser tests, closed after the last of them."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
