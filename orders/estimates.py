@@ -166,30 +166,48 @@ class Seating:
     seat_at: datetime  # when the party is projected to sit down
 
 
+class SeatingPlanner:
+    """Walks the line one party at a time, remembering when each table is next free, so the
+    plan for everyone in line and the quote for one more party share the same walk."""
+
+    def __init__(self, tables, dining_times, now):
+        self.now = now
+        self.dining_times = dining_times
+        self.free_at = {t.key: max(now, t.free_at) for t in tables}
+        self.seats = {t.key: t.seats for t in tables}
+        self.order = {t.key: i for i, t in enumerate(tables)}
+
+    def copy(self):
+        twin = SeatingPlanner((), self.dining_times, self.now)
+        twin.free_at, twin.seats, twin.order = dict(self.free_at), self.seats, self.order
+        return twin
+
+    def seat(self, party):
+        """The Seating of the next party in line (None: no table fits it)."""
+        fitting = [key for key in self.free_at if self.seats[key] >= party.size]
+        if not fitting:
+            return None
+        # Soonest seated; on a tie the smallest table that fits, so big tables stay for big
+        # parties.
+        best = min(
+            fitting,
+            key=lambda k: (max(self.free_at[k], party.ready_from), self.seats[k], self.order[k]),
+        )
+        seat_at = max(self.free_at[best], party.ready_from, self.now)
+        seating = Seating(best, self.seats[best], self.free_at[best], seat_at)
+        self.free_at[best] = seat_at + timedelta(
+            minutes=self.dining_times.typical(party.size, seat_at)
+        )
+        return seating
+
+
 def plan_seating(tables, parties, dining_times, now):
     """Walk the line in order and give each party a projected table and seating time.
 
     Returns {party key: Seating}, with None for a party larger than every table.
     """
-    free_at = {t.key: max(now, t.free_at) for t in tables}
-    seats = {t.key: t.seats for t in tables}
-    order = {t.key: i for i, t in enumerate(tables)}
-    plan = {}
-    for party in parties:
-        fitting = [key for key in free_at if seats[key] >= party.size]
-        if not fitting:
-            plan[party.key] = None
-            continue
-        # Soonest seated; on a tie the smallest table that fits, so big tables stay for big
-        # parties.
-        best = min(
-            fitting,
-            key=lambda k: (max(free_at[k], party.ready_from), seats[k], order[k]),
-        )
-        seat_at = max(free_at[best], party.ready_from, now)
-        plan[party.key] = Seating(best, seats[best], free_at[best], seat_at)
-        free_at[best] = seat_at + timedelta(minutes=dining_times.typical(party.size, seat_at))
-    return plan
+    planner = SeatingPlanner(tables, dining_times, now)
+    return {party.key: planner.seat(party) for party in parties}
 
 
 def minutes_until(moment, now):

@@ -93,6 +93,7 @@ class Plan:
     table_states: list
     line: list  # PartyInLine for heading-over parties, then the queue
     seatings: dict = field(default_factory=dict)  # order pk -> Seating or None
+    planner_after_line: estimates.SeatingPlanner = None
 
     def wait_minutes(self, order):
         seating = self.seatings.get(order.pk)
@@ -142,9 +143,9 @@ class Plan:
         if longest_prep is not None:
             lead = max(lead, longest_prep + self.restaurant.plating_buffer_minutes)
         newcomer = estimates.PartyInLine("newcomer", party_size, self.now + timedelta(minutes=lead))
-        return estimates.plan_seating(
-            self.table_states, self.line + [newcomer], self.times, self.now
-        )["newcomer"]
+        # One more step from where the line left the tables: the same as planning the whole
+        # line again with the newcomer at the back.
+        return self.planner_after_line.copy().seat(newcomer)
 
     def newcomer_wait(self, party_size, travel=0, longest_prep=None):
         seating = self.newcomer(party_size, travel, longest_prep)
@@ -214,5 +215,7 @@ def plan(restaurant, active_orders, now, *, tables=None, times=None):
         line.append(estimates.PartyInLine(o.pk, o.party_size, max(ready, food or ready)))
     line += [estimates.PartyInLine(o.pk, o.party_size, now) for o in late]
     result = Plan(restaurant, now, tables, times, states, line)
-    result.seatings = estimates.plan_seating(states, line, times, now)
+    planner = estimates.SeatingPlanner(states, times, now)
+    result.seatings = {party.key: planner.seat(party) for party in line}
+    result.planner_after_line = planner
     return result

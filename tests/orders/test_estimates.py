@@ -217,3 +217,15 @@ def test_party_is_told_to_head_over_once_its_table_frees_within_its_trip():
 def test_seed_formula_is_kept_only_for_comparison_and_never_negative():
     assert seed_formula_wait(parties_in_queue=0, occupied=2, total=4, avg_minutes=50) == 0
     assert seed_formula_wait(parties_in_queue=4, occupied=4, total=4, avg_minutes=50) == 50
+
+
+def test_quoting_one_more_party_is_the_same_as_planning_the_whole_line_again():
+    from orders.estimates import SeatingPlanner
+
+    tables = [busy("2a", 5, seats=2), busy("4a", 20, seats=4), free("6a", seats=6)]
+    line = [party("a", 4), party("b", 2, away=15), party("c", 6), party("d", 3)]
+    planner = SeatingPlanner(tables, NO_HISTORY, NOW)
+    for p in line:
+        planner.seat(p)
+    newcomer = party("new", 2, away=10)
+    assert planner.copy().seat(newcomer) == plan_seating(tables, line + [newcomer], NO_HISTORY, NOW)["new"]
