@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast install install-dev browser css bench migrate clean
+.PHONY: run test test-fast install install-dev browser css bench screenshots migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,8 +47,16 @@ test-fast: install-dev
 css:
 	npm ci --no-audit --no-fund && npm run build:css
 
+# Scripts that print figures (bench/fanout.py: the two Redis channel layers, a few minutes;
+# it runs its own redis-server).
 bench: install-dev
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/*.py; do \
+	  case $$script in bench/screenshots.py) continue;; esac; \
+	  echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# docs/screenshots/*.png from the demo data: diner pages at phone size, staff screens at desktop size.
+screenshots: install-dev browser
+	$(BIN)/python bench/screenshots.py
 
 clean:
 	rm -rf $(VENV) staticfiles test_db.sqlite3*
