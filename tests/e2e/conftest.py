@@ -9,6 +9,7 @@ server only through Redis; with the in-memory layer a test changes things throug
 """
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -44,6 +45,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+TEMPLATE_SYNTAX = re.compile(r"\{[#%{].{0,60}|.{0,60}[#%}]\}")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 
@@ -251,9 +253,15 @@ def open_page(browser):
         return page
 
     yield open_
+    leaks = []
     for context in contexts:
+        for page in context.pages:
+            # Template syntax a person would read on the screen (a broken tag or comment).
+            text = page.locator("body").inner_text() if page.url.startswith("http") else ""
+            leaks += [f"{page.url}: {m.group(0)!r}" for m in TEMPLATE_SYNTAX.finditer(text)]
         context.close()
     assert not script_errors, "script errors on the pages:\n" + "\n".join(script_errors)
+    assert not leaks, "template syntax shows on the pages:\n" + "\n".join(leaks)
 
 
 @pytest.fixture
