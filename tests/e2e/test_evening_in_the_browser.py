@@ -93,6 +93,10 @@ def test_the_party_behind_moves_up_when_the_party_ahead_leaves(app_server, open_
     expect(behind.get_by_test_id("position")).to_have_text("#2")
     is_live(behind)
     remember_this_page(behind)
+    # Bob is half-way through telling the restaurant how far away he is.
+    travel = behind.get_by_label(re.compile("How far away"))
+    travel.fill("")
+    travel.press_sequentially("2")
 
     ahead = open_page(f"{app_server.url}{ada.get_absolute_url()}", phone=True)
     ahead.get_by_role("link", name="Leave the queue").click()
@@ -102,6 +106,7 @@ def test_the_party_behind_moves_up_when_the_party_ahead_leaves(app_server, open_
     expect(behind.get_by_test_id("position")).to_have_text("#1")
     expect(behind.locator("#order-position")).to_contain_text("You're next")
     assert still_the_same_page(behind)
+    expect(travel).to_have_value("2")
 
 
 def test_a_second_notify_next_from_a_host_whose_screen_lagged_gets_the_refusal_inline(
