@@ -181,11 +181,12 @@ LOGGING = {
 # restaurant's change is 2 + N group sends (host, kitchen, every waiting diner), and the
 # request that made the change waits for them on commit. Per group send pub/sub is one PUBLISH;
 # RedisChannelLayer is a ZRANGE plus a Lua script. With 500 diner sockets a broadcast took
-# ~105 ms on pub/sub against ~580 ms on core (p95 delivery 0.17 s against 0.8 s), and core
-# dropped messages even with changes spaced out (see capacity below). Across a Redis restart
-# pub/sub keeps every socket open and re-subscribes (pushes again after ~0.5 s), while on core
-# every consumer's receive raises, so every socket on every screen closes at once and all of
-# them reconnect together. Pub/sub keeps nothing in Redis: no backlog (a screen is re-rendered
+# 60-105 ms on pub/sub against 580-820 ms on core (p95 delivery 0.08-0.17 s against 0.8-0.9 s;
+# burst throughput ~6800 against ~600 messages/s), and with its old capacity of 50 core
+# dropped a tenth of the pushes even with changes spaced out (see capacity below). Across a
+# Redis restart pub/sub keeps every socket open and re-subscribes (pushes again after ~0.5 s),
+# while on core every consumer's receive raises, so every socket on every screen closes at
+# once and all of them reconnect together. Pub/sub keeps nothing in Redis: no backlog (a screen is re-rendered
 # whole, an old message is worthless) and no group memberships to expire or to leak when a
 # server process dies, since Redis drops a dead connection's subscriptions.
 #
