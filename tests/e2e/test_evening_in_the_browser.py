@@ -15,6 +15,15 @@ from .conftest import elsewhere
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NOTIFY_NEXT = re.compile(r"^Notify next")
+# 0 (black) .. 1 (white): the element's text colour as the screen paints it (any CSS colour
+# syntax, oklch included, through a canvas).
+LIGHTNESS_OF_TEXT = """el => {
+  const ctx = document.createElement("canvas").getContext("2d");
+  ctx.fillStyle = getComputedStyle(el).color;
+  ctx.fillRect(0, 0, 1, 1);
+  const [r, g, b] = ctx.getImageData(0, 0, 1, 1).data;
+  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+}"""
 
 
 def is_live(page):
@@ -60,6 +69,9 @@ def test_a_diner_joins_with_an_order_and_the_host_calls_them_and_the_kitchen_see
     expect(diner.locator("#order-status")).to_contain_text("Head over now")
 
     host.get_by_role("link", name="Kitchen").click()
+    # The dark kitchen screen keeps the white staff header readable: dark text on it.
+    text_lightness = host.get_by_role("link", name="Host stand").evaluate(LIGHTNESS_OF_TEXT)
+    assert text_lightness < 0.5
     ticket = host.locator(f'#kitchen-tickets [data-order-code="{code}"]')
     expect(ticket).to_contain_text("Margherita pizza")
     expect(ticket).to_contain_text("2 ×")
