@@ -67,6 +67,7 @@ def elsewhere(fn, *args, **kwargs):
 
     return _worker.submit(call).result()
 
+
 needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason=f"Chromium not found at {CHROMIUM} (make browser)"
 )
