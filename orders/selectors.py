@@ -162,6 +162,7 @@ def queue_snapshot(restaurant_or_id, *, with_items=False, now=None):
         )
         order.arrival_overdue = bool(
             order.status in HEADING_OVER_STATUSES
+            and order.arrived_at is None
             and order.target_arrival_time
             and now > order.target_arrival_time + timedelta(minutes=restaurant.arrival_grace_minutes)
         )

@@ -531,6 +531,7 @@ def _apply_timing_rules(restaurant, now, changed):
         late = [
             o for o in active
             if o.status in HEADING_OVER_STATUSES
+            and o.arrived_at is None  # standing at the door waiting for a table is not late
             and o.target_arrival_time is not None
             and now > o.target_arrival_time + grace
         ]
@@ -625,6 +626,29 @@ def notify_next(restaurant_id, actor, expected_order_id=None):
     if head is None:
         raise EmptyQueue("Nobody is waiting in the queue.")
     return notify_party(head, actor)
+
+
+def check_in(order_id, actor):
+    """The host checks in a party that walked in before its table is free: it waits in the
+    lobby, is never marked a no-show, and is first for the next table that fits."""
+    with transaction.atomic():
+        restaurant, order = _lock_order(order_id)
+        who = f"{order.customer_name} ({order.order_code})"
+        if order.status not in HEADING_OVER_STATUSES:
+            raise IllegalTransition(
+                f"Cannot check in {who}: the party is {order.get_status_display().lower()}."
+                + (" Notify them first." if order.status == OrderStatus.IN_QUEUE else "")
+            )
+        if order.arrived_at is not None:
+            raise IllegalTransition(f"{who} is already checked in.")
+        now = clock.now()
+        order.arrived_at = now
+        order.save(update_fields=["arrived_at"])
+        _log(order, "arrived", order.status, order.status, actor, now)
+        changed = [order.pk]
+        _apply_timing_rules(restaurant, now, changed)
+        _announce(restaurant.pk, changed)
+    return order
 
 
 def accept_ticket(order_id, actor):

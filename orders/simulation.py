@@ -490,7 +490,11 @@ class Evening:
         snap = selectors.queue_snapshot(self.restaurant)
         grace = timedelta(minutes=self.scenario.grace_minutes)
         for order in snap.heading_over:
-            if order.target_arrival_time and snap.now > order.target_arrival_time + grace:
+            if (
+                not order.arrived_at
+                and order.target_arrival_time
+                and snap.now > order.target_arrival_time + grace
+            ):
                 services.mark_no_show(order.pk, services.SYSTEM)
         snap = selectors.queue_snapshot(self.restaurant)
         free = sorted(t.seats for t in snap.tables if t.state == "free")
@@ -529,6 +533,10 @@ class Evening:
             try:
                 order = services.seat_party(played.order_id, services.SYSTEM)
             except services.NoFreeTable:
+                if played.arrived == minute:
+                    # No table yet: the host checks the party in, so it waits in the lobby
+                    # and is never taken for a no-show.
+                    services.check_in(played.order_id, services.SYSTEM)
                 continue
             played.seated = minute
             self.departures.setdefault(minute + played.spec.dine_minutes, []).append(

@@ -4,10 +4,12 @@ this module only turns rows into its inputs, with a fixed number of queries howe
 queue is. Services use it to quote and to decide who to notify; selectors use it for screens.
 """
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Max, Prefetch
+from django.db.models import Count, Max, Prefetch
 from django.utils import timezone
 
 from . import estimates
@@ -20,32 +22,54 @@ from .models import (
     OrderStatus,
 )
 
+# A party is told to come when its table will be free by then with this probability, read
+# off the restaurant's own history (0.5 would be the median projection every quote uses).
+# Chosen with bench/notify_buffer.py on fresh simulated evenings.
+CALL_CONFIDENCE = 0.7
+
 # How much history teaches the dining times: the most recent sittings, within this window.
 HISTORY_DAYS = 90
 HISTORY_LIMIT = 2000
 
 
+_learned = OrderedDict()  # (restaurant, what its history looks like) -> DiningTimes
+_learned_lock = threading.Lock()
+_LEARNED_KEEP = 64
+
+
 def dining_times(restaurant, now):
-    """The restaurant's learned sittings (one query)."""
-    rows = (
-        Order.objects.filter(
-            restaurant=restaurant,
-            status=OrderStatus.COMPLETED,
-            seated_at_time__isnull=False,
-            completed_at_time__isnull=False,
-            completed_at_time__gte=now - timedelta(days=HISTORY_DAYS),
-            completed_at_time__lte=now,
-        )
-        .order_by("-completed_at_time")
-        .values_list("party_size", "seated_at_time", "completed_at_time")[:HISTORY_LIMIT]
+    """The restaurant's learned sittings. One small query to see whether its history changed
+    since last asked (a party left, a day went by, the usual sitting was edited), and only
+    then the sittings themselves: every screen and every push asks for them."""
+    since = (now - timedelta(days=HISTORY_DAYS)).replace(hour=0, minute=0, second=0, microsecond=0)
+    history = Order.objects.filter(
+        restaurant=restaurant,
+        status=OrderStatus.COMPLETED,
+        seated_at_time__isnull=False,
+        completed_at_time__isnull=False,
+        completed_at_time__gte=since,
     )
+    shape = history.aggregate(n=Count("pk"), last=Max("completed_at_time"))
+    key = (restaurant.pk, since, shape["n"], shape["last"], restaurant.avg_dine_in_duration_minutes)
+    with _learned_lock:
+        if key in _learned:
+            _learned.move_to_end(key)
+            return _learned[key]
+    rows = history.order_by("-completed_at_time").values_list(
+        "party_size", "seated_at_time", "completed_at_time"
+    )[:HISTORY_LIMIT]
     sittings = [
         estimates.Sitting(size, seated, (completed - seated).total_seconds() / 60)
         for size, seated, completed in rows
     ]
-    return estimates.DiningTimes(
+    learned = estimates.DiningTimes(
         sittings, restaurant.avg_dine_in_duration_minutes, tz=timezone.get_current_timezone()
     )
+    with _learned_lock:
+        _learned[key] = learned
+        while len(_learned) > _LEARNED_KEEP:
+            _learned.popitem(last=False)
+    return learned
 
 
 def active_orders(restaurant, *, with_items=False):
@@ -188,23 +212,30 @@ def plan(restaurant, active_orders, now, *, tables=None, times=None):
             )
         else:
             free.append((table.pk, table.seats))
-    states = estimates.table_states(occupied, free, times, now)
+    states = estimates.table_states(occupied, free, times, now, CALL_CONFIDENCE)
 
+    # Parties told to come take tables in the order they will be at the door (a party
+    # checked in is there now), as a host seats whoever is waiting first.
     heading = sorted(
         (o for o in active_orders if o.status in HEADING_OVER_STATUSES),
-        key=lambda o: (o.notified_at or now, o.pk),
+        key=lambda o: (o.arrived_at or o.target_arrival_time or now, o.notified_at or now, o.pk),
     )
     # A party more than half its grace period late loses its place: its table goes to the
     # next party in line, and it is seated if it turns up and a table is free.
     late_after = timedelta(minutes=restaurant.arrival_grace_minutes / 2)
-    late = [o for o in heading if o.target_arrival_time and now > o.target_arrival_time + late_after]
+    late = [
+        o for o in heading
+        if o.arrived_at is None and o.target_arrival_time and now > o.target_arrival_time + late_after
+    ]
     heading = [o for o in heading if o not in late]
     waiting = sorted(
         (o for o in active_orders if o.status == OrderStatus.IN_QUEUE),
         key=lambda o: o.queue_position,
     )
     line = [
-        estimates.PartyInLine(o.pk, o.party_size, max(now, o.target_arrival_time or now))
+        estimates.PartyInLine(
+            o.pk, o.party_size, now if o.arrived_at else max(now, o.target_arrival_time or now)
+        )
         for o in heading
     ]
     for o in waiting:

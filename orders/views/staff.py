@@ -61,6 +61,7 @@ def kitchen_display(request, restaurant):
 # Order actions: name in the URL -> (service, which screen the button lives on, done message)
 ORDER_ACTIONS = {
     "notify": (services.notify_party, "host", "{name} ({code}) was told to head over now."),
+    "arrived": (services.check_in, "host", "{name} ({code}) is here and waits for the next table."),
     "seat": (services.seat_party, "host", "{name} ({code}) is seated."),
     "complete": (services.complete_party, "host", "{name} ({code}) has left; the table is free."),
     "no-show": (services.mark_no_show, "host", "{name} ({code}) was marked a no-show."),

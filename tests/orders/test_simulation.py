@@ -28,6 +28,7 @@ def evening(parties, menu=(("Soup", 5),), **room):
             "avg_dine_in_duration_minutes": 50,
             "default_travel_minutes": 10,
             "grace_minutes": 10,
+            "notify_buffer_minutes": 1,
             **room,
         },
         "menu": [{"name": name, "prep_minutes": prep, "price": "6.00"} for name, prep in menu],

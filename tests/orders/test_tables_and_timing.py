@@ -432,3 +432,50 @@ def test_dish_number_no_database_could_hold_is_not_on_the_menu(restaurant, menu)
             lines=[services.LineRequest(menu_item_id=2**70, quantity=1)],
         )
     assert not Order.objects.filter(customer_name="Ada").exists()
+
+
+# --- a party at the door before its table is free ------------------------------------------
+
+
+def test_party_checked_in_at_the_door_is_never_taken_for_a_no_show(
+    restaurant, staff_user, join, frozen_clock
+):
+    services.update_house_settings(restaurant.pk, staff_user, auto_no_show=True)
+    order = join("Ada")
+    services.notify_party(order.pk, staff_user)  # due 19:10
+    frozen_clock.set(OPENING + minutes(9))
+    services.check_in(order.pk, staff_user)
+    frozen_clock.set(OPENING + minutes(40))
+    services.run_timing_rules(restaurant.pk)
+    order = refresh(order)
+    assert (order.status, order.arrived_at) == (OrderStatus.AWAITING_ARRIVAL, OPENING + minutes(9))
+    snap = selectors.queue_snapshot(restaurant)
+    assert snap.late == []  # not flagged either
+    assert order.events.filter(action="arrived").exists()
+
+
+def test_checked_in_party_is_first_for_the_next_table_that_fits(
+    restaurant, staff_user, join, frozen_clock
+):
+    services.set_up_tables(restaurant.pk, {4: 1}, staff_user)
+    services.seat_walk_in(restaurant.pk, staff_user)  # the only table frees at 19:50
+    far = join("Far", travel_minutes=80)
+    services.notify_party(far.pk, staff_user)  # told first, due 20:20
+    near = join("Near", travel_minutes=5)
+    services.notify_party(near.pk, staff_user)  # due 19:05
+    frozen_clock.set(OPENING + minutes(5))
+    services.check_in(near.pk, staff_user)
+    waits = {o.customer_name: o.estimated_wait_minutes for o in selectors.queue_snapshot(restaurant).heading_over}
+    # Near is at the door: it takes the table at 19:50; Far, though told first, sits after
+    # Near's 50-minute sitting, at 20:40.
+    assert waits == {"Near": 45, "Far": 95}
+
+
+def test_only_a_party_told_to_come_can_be_checked_in_and_only_once(join, staff_user):
+    order = join("Ada")
+    with pytest.raises(services.IllegalTransition, match="Notify them first"):
+        services.check_in(order.pk, staff_user)
+    services.notify_party(order.pk, staff_user)
+    services.check_in(order.pk, staff_user)
+    with pytest.raises(services.IllegalTransition, match="already checked in"):
+        services.check_in(order.pk, staff_user)

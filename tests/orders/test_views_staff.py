@@ -673,3 +673,15 @@ def test_a_party_named_like_a_script_is_shown_as_text_everywhere(host, client, r
         html = response.content.decode()
         assert "<script>alert(" not in html, where
         assert "&lt;script&gt;alert(" in html, where
+
+
+def test_host_checks_in_a_party_that_arrived_before_its_table(host, restaurant, evening):
+    amelia = evening["amelia"]  # heading over, due 19:10
+    page = host.get(host_url(restaurant)).content.decode()
+    assert f'aria-label="{amelia.customer_name} has arrived; no table yet"' in page
+    response = host.post(action_url(amelia, "arrived"), **HTMX)
+    assert response.status_code == 200
+    assert "is here and waits for the next table" in text_of(response)
+    assert "Here since" in text_of(response)
+    amelia.refresh_from_db()
+    assert amelia.arrived_at is not None
