@@ -37,7 +37,8 @@ def clock_at(frozen_clock):
 
 @pytest.fixture
 def restaurant(db):
-    """Four tables, fifty minutes a sitting, ten minutes to walk over, parties of up to 8."""
+    """Four tables, fifty minutes a sitting, ten minutes to walk over, parties of up to 8, and
+    a 1-minute notify buffer (stated, so tests that count minutes need not know the default)."""
     return RestaurantProfile.objects.create(
         name="Trattoria Verde",
         slug="trattoria-verde",
@@ -45,6 +46,7 @@ def restaurant(db):
         avg_dine_in_duration_minutes=50,
         default_travel_minutes=10,
         arrival_grace_minutes=10,
+        notify_buffer_minutes=1,
         max_party_size=8,
         order_required=True,
     )
