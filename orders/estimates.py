@@ -139,32 +139,14 @@ class DiningTimes:
         of what comparable parties who had stayed this long went on to stay (with too little
         history, the usual sitting); never earlier than now. A party that has outstayed nearly
         everyone may leave any minute."""
-        return self.likely_end(party_size, seated_at, now, 0.5)
-
-    def likely_end(self, party_size, seated_at, now, confidence):
-        """By when the party will most likely have left: the `confidence` quantile (0.5: the
-        median) of the same distribution as `expected_end`."""
         if seated_at is None:
-            group, _ = self._group(party_size, now)
-            minutes = _quantile(group, confidence) if group else self.default_minutes
-            return now + timedelta(minutes=minutes)
+            return now + timedelta(minutes=self.typical(party_size, now))
         stays = self._stays(party_size, seated_at, now)
         if stays:
-            return max(now, seated_at + timedelta(minutes=_quantile(stays, confidence)))
+            return max(now, seated_at + timedelta(minutes=statistics.median(stays)))
         if not self._group(party_size, seated_at)[0]:
             return max(now, seated_at + timedelta(minutes=self.default_minutes))
         return now
-
-
-def _quantile(values, q):
-    """The q quantile of some numbers (linear between neighbours); q=0.5 is the median."""
-    ordered = sorted(values)
-    if q == 0.5:
-        return statistics.median(ordered)
-    position = q * (len(ordered) - 1)
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 # ---------------------------------------------------------------------------------------
@@ -176,8 +158,6 @@ class TableState:
     key: object
     seats: int
     free_at: datetime  # when it is projected to be free (now, if it is free)
-    # By when it will most likely be free (see NotifyRule); None: same as free_at.
-    likely_free_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -195,7 +175,6 @@ class Seating:
     seats: int
     table_free_at: datetime  # when that table is projected to be free for this party
     seat_at: datetime  # when the party is projected to sit down
-    table_likely_free_at: datetime | None = None  # by when it most likely is; None: as projected
 
 
 class SeatingPlanner:
@@ -206,18 +185,12 @@ class SeatingPlanner:
         self.now = now
         self.dining_times = dining_times
         self.free_at = {t.key: max(now, t.free_at) for t in tables}
-        # Only a table's present party has a spread worth knowing; once the walk has seated a
-        # projected party there, its next free time is already a sitting or more away.
-        self.likely_free_at = {
-            t.key: max(now, t.likely_free_at or t.free_at) for t in tables
-        }
         self.seats = {t.key: t.seats for t in tables}
         self.order = {t.key: i for i, t in enumerate(tables)}
 
     def copy(self):
         twin = SeatingPlanner((), self.dining_times, self.now)
         twin.free_at, twin.seats, twin.order = dict(self.free_at), self.seats, self.order
-        twin.likely_free_at = dict(self.likely_free_at)
         return twin
 
     def seat(self, party):
@@ -232,10 +205,8 @@ class SeatingPlanner:
             key=lambda k: (max(self.free_at[k], party.ready_from), self.seats[k], self.order[k]),
         )
         seat_at = max(self.free_at[best], party.ready_from, self.now)
-        seating = Seating(
-            best, self.seats[best], self.free_at[best], seat_at, self.likely_free_at[best]
-        )
-        self.free_at[best] = self.likely_free_at[best] = seat_at + timedelta(
+        seating = Seating(best, self.seats[best], self.free_at[best], seat_at)
+        self.free_at[best] = seat_at + timedelta(
             minutes=self.dining_times.typical(party.size, seat_at)
         )
         return seating
@@ -258,28 +229,22 @@ def minutes_until(moment, now):
     return math.ceil(seconds / 60 - 1e-9)
 
 
-def table_states(occupied, free, dining_times, now, confidence=0.5):
+def table_states(occupied, free, dining_times, now):
     """TableStates for a room: `occupied` is [(key, seats, party_size or None, seated_at or
-    None)], `free` is [(key, seats)]. `confidence` sets `likely_free_at` (see NotifyRule)."""
+    None)], `free` is [(key, seats)]."""
     states = [TableState(key, seats, now) for key, seats in free]
     for key, seats, party_size, seated_at in occupied:
-        size = party_size or seats
-        end = dining_times.expected_end(size, seated_at, now)
-        likely = dining_times.likely_end(size, seated_at, now, confidence)
-        states.append(TableState(key, seats, end, likely))
+        end = dining_times.expected_end(party_size or seats, seated_at, now)
+        states.append(TableState(key, seats, end))
     return states
 
 
 @dataclass(frozen=True)
 class NotifyRule:
-    """When to tell a waiting party to head over: once the table it is projected to get will
-    most likely be free (see CALL_CONFIDENCE) within its travel time plus a small buffer, and
-    its food will be on the pass by the time it gets here (prep times are known, so no buffer
-    there). It walks in as the table clears and the food is plated.
-
-    "Most likely" rather than "projected" because a party told to come cannot be told to go
-    home again: a table whose party's stay is hard to call (a big party, a late hour) waits
-    for a surer sign, one that is easy to call does not.
+    """When to tell a waiting party to head over: once the table it is projected to get is
+    free within its travel time plus a small buffer (tables clear a little earlier or later
+    than projected), and its food will be on the pass by the time it gets here (prep times
+    are known, so no buffer there). It walks in as the table clears and the food is plated.
     """
 
     buffer_minutes: float
@@ -290,8 +255,7 @@ class NotifyRule:
         trip = timedelta(minutes=travel_minutes)
         if food_ready is not None and food_ready - now > trip:
             return False
-        free = seating.table_likely_free_at or seating.table_free_at
-        return free - now <= trip + timedelta(minutes=self.buffer_minutes)
+        return seating.table_free_at - now <= trip + timedelta(minutes=self.buffer_minutes)
 
 
 def seed_formula_wait(parties_in_queue, occupied, total, avg_minutes):

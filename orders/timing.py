@@ -22,11 +22,6 @@ from .models import (
     OrderStatus,
 )
 
-# A party is told to come when its table will be free by then with this probability, read
-# off the restaurant's own history (0.5 would be the median projection every quote uses).
-# Chosen with bench/notify_buffer.py on fresh simulated evenings.
-CALL_CONFIDENCE = 0.7
-
 # How much history teaches the dining times: the most recent sittings, within this window.
 HISTORY_DAYS = 90
 HISTORY_LIMIT = 2000
@@ -212,7 +207,7 @@ def plan(restaurant, active_orders, now, *, tables=None, times=None):
             )
         else:
             free.append((table.pk, table.seats))
-    states = estimates.table_states(occupied, free, times, now, CALL_CONFIDENCE)
+    states = estimates.table_states(occupied, free, times, now)
 
     # Parties told to come take tables in the order they will be at the door (a party
     # checked in is there now), as a host seats whoever is waiting first.

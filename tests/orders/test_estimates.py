@@ -243,31 +243,3 @@ def test_a_party_that_has_sat_a_while_is_timed_by_parties_who_stayed_at_least_as
     # 90) the median stayed 62.5, so this one is expected to leave in 14.5, not in 4.5 (the
     # plain median of all ten, 52.5).
     assert times.expected_end(2, ago(48), NOW) == at(14.5)
-
-
-def test_likely_end_is_later_than_the_projection_for_a_stay_that_is_hard_to_call():
-    times = DiningTimes(history(2, SPREAD), default_minutes=50, tz=UTC)
-    # Seated just now: the median of all ten stays is 52.5; their 0.7 quantile is 61.5
-    # (seven-tenths of the way from 60 to 65 at position 6.3 of 0..9).
-    assert times.expected_end(2, NOW, NOW) == at(52.5)
-    assert times.likely_end(2, NOW, NOW, 0.7) == at(61.5)
-    [state] = table_states([("T1", 2, 2, NOW)], [], times, NOW, confidence=0.7)
-    assert (state.free_at, state.likely_free_at) == (at(52.5), at(61.5))
-
-
-def test_with_no_history_likely_and_projected_are_the_usual_sitting():
-    assert NO_HISTORY.likely_end(2, ago(10), NOW, 0.9) == at(40)
-
-
-def test_party_is_told_to_come_only_once_its_table_is_likely_free_by_the_time_it_arrives():
-    rule = NotifyRule(buffer_minutes=0)
-    times = DiningTimes(history(2, SPREAD), default_minutes=50, tz=UTC)
-    states = table_states([("T1", 2, 2, ago(45))], [], times, NOW, confidence=0.7)
-    [seating] = plan_seating(states, [party("a", away=10)], times, NOW).values()
-    # Of the couples who stayed beyond 45 (50..90), the median stayed 62.5 and the 0.7
-    # quantile 67.5: projected free in 17.5, likely free in 22.5. A party 10 minutes away is
-    # not told yet...
-    assert seating.table_free_at == at(17.5)
-    assert not rule.is_due(seating, travel_minutes=10, now=NOW)
-    # ...while one 25 minutes away is.
-    assert rule.is_due(seating, travel_minutes=25, now=NOW)
