@@ -26,10 +26,14 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# The web server and the queue clock (run_timers: auto notify, auto no-show, and a screen
+# refresh each minute), stopped together.
 run: migrate
 	$(BIN)/python manage.py seed_demo
 	@echo "ReadyTable on http://$(HOST):$(PORT)/  (staff: http://$(HOST):$(PORT)/restaurant/login/ admin / admin123)"
-	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	@$(BIN)/python manage.py run_timers & timers=$$!; \
+	  trap 'kill $$timers 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
 browser:
@@ -48,10 +52,11 @@ css:
 	npm ci --no-audit --no-fund && npm run build:css
 
 # Scripts that print figures (bench/fanout.py: the two Redis channel layers, a few minutes;
-# it runs its own redis-server).
+# it runs its own redis-server). bench/notify_timing.py, the study behind the notify buffer's
+# default (about 15 minutes), runs on its own.
 bench: install-dev
 	@for script in bench/*.py; do \
-	  case $$script in bench/screenshots.py) continue;; esac; \
+	  case $$script in bench/screenshots.py|bench/notify_timing.py) continue;; esac; \
 	  echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 # docs/screenshots/*.png from the demo data: diner pages at phone size, staff screens at desktop size.
