@@ -473,9 +473,7 @@ def _table_for(restaurant, order, table_id):
     free = _free_tables(restaurant)
     who = f"{order.customer_name} ({order.order_code})"
     if table_id is not None:
-        table = DiningTable.objects.filter(restaurant=restaurant, pk=table_id).first()
-        if table is None:
-            raise NoFreeTable(f"That table is not in {restaurant.name}.")
+        table = _restaurant_table(restaurant, table_id, NoFreeTable)
         if not free.filter(pk=table.pk).exists():
             raise NoFreeTable(f"Table {table.number} is taken: choose a free table for {who}.")
         if table.seats < order.party_size:
@@ -767,6 +765,25 @@ def _room_changed(restaurant, now):
     _announce(restaurant.pk, changed)
 
 
+def _restaurant_table(restaurant, table_id, refusal):
+    table = DiningTable.objects.filter(restaurant=restaurant, pk=table_id).first()
+    if table is None:
+        raise refusal(f"That table is not in {restaurant.name}.")
+    return table
+
+
+def _set_walk_in(restaurant, table, actor, *, seated, party_size=None):
+    """A walk-in sits down at (or leaves) `table`, inside the caller's locked transaction."""
+    now = clock.now()
+    table.walk_in = seated
+    table.walk_in_party_size = party_size if seated else None
+    table.walk_in_seated_at = now if seated else None
+    table.save(update_fields=["walk_in", "walk_in_party_size", "walk_in_seated_at"])
+    action = "walk_in_seated" if seated else "walk_in_left"
+    _room_event(restaurant, action, actor, now, f"table {table.number}")
+    _room_changed(restaurant, now)
+
+
 def seat_walk_in(restaurant_id, actor, *, table_id=None, party_size=None):
     """The host seats a party that walked in without the app: at the chosen free table, or
     the smallest free table that fits `party_size` (any free table when it is not given)."""
@@ -776,9 +793,7 @@ def seat_walk_in(restaurant_id, actor, *, table_id=None, party_size=None):
         restaurant = _lock_restaurant(restaurant_id)
         free = _free_tables(restaurant)
         if table_id is not None:
-            table = DiningTable.objects.filter(restaurant=restaurant, pk=table_id).first()
-            if table is None:
-                raise TablesOutOfRange(f"That table is not in {restaurant.name}.")
+            table = _restaurant_table(restaurant, table_id, TablesOutOfRange)
             if not free.filter(pk=table.pk).exists():
                 raise TablesOutOfRange(f"Table {table.number} is already taken.")
             if party_size is not None and table.seats < party_size:
@@ -793,13 +808,7 @@ def seat_walk_in(restaurant_id, actor, *, table_id=None, party_size=None):
                     if not free.exists()
                     else f"No free table seats {party_size}."
                 )
-        now = clock.now()
-        table.walk_in = True
-        table.walk_in_party_size = party_size
-        table.walk_in_seated_at = now
-        table.save(update_fields=["walk_in", "walk_in_party_size", "walk_in_seated_at"])
-        _room_event(restaurant, "walk_in_seated", actor, now, f"table {table.number}")
-        _room_changed(restaurant, now)
+        _set_walk_in(restaurant, table, actor, seated=True, party_size=party_size)
     return table
 
 
@@ -809,9 +818,7 @@ def walk_in_left(restaurant_id, actor, *, table_id=None):
         restaurant = _lock_restaurant(restaurant_id)
         walk_ins = DiningTable.objects.filter(restaurant=restaurant, walk_in=True)
         if table_id is not None:
-            table = DiningTable.objects.filter(restaurant=restaurant, pk=table_id).first()
-            if table is None:
-                raise TablesOutOfRange(f"That table is not in {restaurant.name}.")
+            table = _restaurant_table(restaurant, table_id, TablesOutOfRange)
             if not table.walk_in:
                 raise TablesOutOfRange(
                     f"No walk-in is at table {table.number}; to free a table of a seated "
@@ -824,13 +831,7 @@ def walk_in_left(restaurant_id, actor, *, table_id=None):
                     "No walk-in table is occupied; to free a table of a seated party, "
                     "complete that party."
                 )
-        now = clock.now()
-        table.walk_in = False
-        table.walk_in_party_size = None
-        table.walk_in_seated_at = None
-        table.save(update_fields=["walk_in", "walk_in_party_size", "walk_in_seated_at"])
-        _room_event(restaurant, "walk_in_left", actor, now, f"table {table.number}")
-        _room_changed(restaurant, now)
+        _set_walk_in(restaurant, table, actor, seated=False)
     return table
 
 
