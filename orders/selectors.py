@@ -198,16 +198,6 @@ class KitchenTicket:
         return -self.minutes_to_fire if self.minutes_to_fire and self.minutes_to_fire < 0 else 0
 
 
-def fire_at(expected_arrival, longest_prep_minutes, restaurant):
-    """When the kitchen should start a ticket: so the food is plated just as the party walks
-    in (expected arrival minus the longest prep time, minus the plating buffer)."""
-    if expected_arrival is None:
-        return None
-    return expected_arrival - timedelta(
-        minutes=longest_prep_minutes + restaurant.plating_buffer_minutes
-    )
-
-
 def kitchen_tickets(restaurant, now=None):
     """The kitchen's tickets, in the order they should be fired: every party told to head
     over, and every party still waiting whose food takes longer than its trip, once its
@@ -225,7 +215,7 @@ def kitchen_tickets(restaurant, now=None):
         items = list(order.items.all())
         longest = max((i.menu_item.estimated_prep_time_minutes for i in items), default=0)
         arrival = plan.projected_arrival(order)
-        fire = fire_at(arrival, longest, restaurant)
+        fire = timing.fire_at(arrival, longest, restaurant)
         called = order.status in HEADING_OVER_STATUSES
         if not called and order.fired_at is None and (not items or fire is None or fire > lookahead):
             continue

@@ -94,6 +94,16 @@ def food_ready_from(order, restaurant):
     return start + timedelta(minutes=prep + restaurant.plating_buffer_minutes)
 
 
+def fire_at(expected_arrival, longest_prep_minutes, restaurant):
+    """When the kitchen should start a ticket: so the food is plated just as the party walks
+    in (its expected arrival minus its slowest dish, minus the plating buffer)."""
+    if expected_arrival is None:
+        return None
+    return expected_arrival - timedelta(
+        minutes=longest_prep_minutes + restaurant.plating_buffer_minutes
+    )
+
+
 def travel_minutes(order, restaurant):
     """How long a party needs to get here once told: what it said, or the house default."""
     if order.travel_minutes is not None:
