@@ -37,6 +37,19 @@ class DiningTableInline(admin.TabularInline):
         return False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never edited here: the app's services keep these rows right."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(RestaurantProfile)
 class RestaurantProfileAdmin(admin.ModelAdmin):
     list_display = (
@@ -62,21 +75,12 @@ class RestaurantProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(DiningTable)
-class DiningTableAdmin(admin.ModelAdmin):
+class DiningTableAdmin(ReadOnlyAdmin):
     """Read-only here: set tables up on the host stand, so the room's counts stay right."""
 
     list_display = ("restaurant", "number", "seats", "walk_in", "walk_in_party_size")
     list_filter = ("restaurant", "seats", "walk_in")
     search_fields = ("restaurant__name",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MenuItem)
@@ -157,19 +161,8 @@ class OrderAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyLogAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(OrderEvent)
-class OrderEventAdmin(ReadOnlyLogAdmin):
+class OrderEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "order", "action", "from_status", "to_status", "actor_label")
     list_filter = ("action", "to_status", "order__restaurant")
     search_fields = ("order__order_code", "order__customer_name", "actor_label", "detail")
@@ -177,7 +170,7 @@ class OrderEventAdmin(ReadOnlyLogAdmin):
 
 
 @admin.register(RestaurantEvent)
-class RestaurantEventAdmin(ReadOnlyLogAdmin):
+class RestaurantEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "restaurant", "action", "actor", "detail")
     list_filter = ("action", "restaurant")
     search_fields = ("restaurant__name", "detail")
