@@ -198,6 +198,13 @@ class KitchenTicket:
         return -self.minutes_to_fire if self.minutes_to_fire and self.minutes_to_fire < 0 else 0
 
 
+def _minutes_to(moment, now):
+    """Whole minutes until `moment`, rounded up while it is ahead ("in 1 min" with 40 seconds
+    to go), and minus the whole minutes since it passed."""
+    seconds = (moment - now).total_seconds()
+    return math.ceil(seconds / 60) if seconds > 0 else -math.floor(-seconds / 60)
+
+
 def kitchen_tickets(restaurant, now=None):
     """The kitchen's tickets, in the order they should be fired: every party told to head
     over, and every party still waiting whose food takes longer than its trip, once its
@@ -227,9 +234,7 @@ def kitchen_tickets(restaurant, now=None):
                 fire_at=fire,
                 longest_prep_minutes=longest,
                 should_have_fired=bool(fire and now >= fire and not_started),
-                minutes_to_fire=(
-                    math.floor((fire - now).total_seconds() / 60) if fire and not_started else None
-                ),
+                minutes_to_fire=_minutes_to(fire, now) if fire and not_started else None,
                 expected_arrival=arrival,
                 called=called,
             )

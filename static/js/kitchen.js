@@ -17,13 +17,16 @@
     document.querySelectorAll("[data-fire-at]").forEach(function (ticket) {
       var label = ticket.querySelector("[data-countdown]");
       if (!label) return;
-      var minutes = Math.floor((Date.parse(ticket.dataset.fireAt) - now) / 60000);
-      var late = minutes < 0 || (minutes === 0 && Date.parse(ticket.dataset.fireAt) <= now);
+      // As on the server: rounded up while ahead, whole minutes late once passed.
+      var ms = Date.parse(ticket.dataset.fireAt) - now;
+      var late = ms <= 0;
+      var minutesLate = Math.floor(-ms / 60000);
       ticket.dataset.late = late ? "true" : "false";
       label.classList.toggle("bg-red-700", late);
       label.classList.toggle("text-white", late);
       label.classList.toggle("bg-stone-200", !late);
-      label.textContent = !late ? "in " + minutes + " min" : minutes < 0 ? "Fire now · late " + -minutes + " min" : "Fire now";
+      label.textContent = !late ? "in " + Math.ceil(ms / 60000) + " min"
+        : minutesLate > 0 ? "Fire now · late " + minutesLate + " min" : "Fire now";
     });
   }
 

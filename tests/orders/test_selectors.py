@@ -2,6 +2,7 @@
 right lists, with waits and fire times worked out by hand (4 tables, 50-minute sittings,
 10 minutes' default travel; prep times: risotto 20, pizza 12, salad 6, tiramisu 3)."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -266,3 +267,21 @@ def test_menu_hides_dishes_taken_off_tonight(restaurant, menu):
         "Margherita pizza",
         "Tiramisu",
     ]
+
+
+def test_kitchen_countdown_rounds_up_until_the_fire_time_and_then_counts_minutes_late(
+    restaurant, three_tickets, frozen_clock
+):
+    def countdown(name):
+        return next(
+            t.minutes_to_fire for t in selectors.kitchen_tickets(restaurant)
+            if t.order.customer_name == name
+        )
+
+    # Zoe fires at 19:03.
+    frozen_clock.set(OPENING + minutes(2) + timedelta(seconds=20))
+    assert countdown("Zoe") == 1  # 40 seconds to go reads "in 1 min", never "in 0 min"
+    frozen_clock.set(OPENING + minutes(3))
+    assert countdown("Zoe") == 0  # "Fire now"
+    frozen_clock.set(OPENING + minutes(5) + timedelta(seconds=30))
+    assert countdown("Zoe") == -2  # "late 2 min"
