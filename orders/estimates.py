@@ -43,13 +43,6 @@ def size_band(party_size):
     return SIZE_BANDS[0][0]
 
 
-def band_label(band_low):
-    for low, high in SIZE_BANDS:
-        if low == band_low:
-            return f"{low}+" if high >= 10_000 else f"{low}–{high}"
-    return str(band_low)
-
-
 def _minute_of_day(moment, tz):
     local = moment.astimezone(tz) if tz is not None else moment
     return local.hour * 60 + local.minute

@@ -308,10 +308,6 @@ class Order(models.Model):
         return self.status in HEADING_OVER_STATUSES
 
     @property
-    def has_arrived(self):
-        return self.arrived_at is not None
-
-    @property
     def is_final(self):
         return self.status in FINAL_STATUSES
 
@@ -319,11 +315,6 @@ class Order(models.Model):
     def total(self):
         return sum((line.line_total for line in self.items.all()), start=0)
 
-    @property
-    def longest_prep_minutes(self):
-        return max(
-            (line.menu_item.estimated_prep_time_minutes for line in self.items.all()), default=0
-        )
 
 
 class OrderItem(models.Model):

@@ -105,14 +105,6 @@ class QueueSnapshot:
     def late(self):
         return [o for o in self.heading_over if o.arrival_overdue]
 
-    @property
-    def table_sizes(self):
-        """[(seats, number of tables)] for the room set-up form."""
-        counts = {}
-        for table in self.tables:
-            counts[table.seats] = counts.get(table.seats, 0) + 1
-        return sorted(counts.items())
-
 
 def queue_snapshot(restaurant_or_id, *, with_items=False, now=None):
     """Read a restaurant, its tables and its active parties, with each party's projection.
@@ -310,6 +302,3 @@ def diner_views_for_orders(order_ids):
     orders = Order.objects.select_related("restaurant").filter(pk__in=list(order_ids))
     return [_diner_view(order, None) for order in orders]
 
-
-def order_events(order):
-    return list(order.events.select_related("actor").order_by("at", "pk"))

@@ -835,18 +835,6 @@ def walk_in_left(restaurant_id, actor, *, table_id=None):
     return table
 
 
-def adjust_walk_in_tables(restaurant_id, delta, actor):
-    """The host's quick +1 / -1 for walk-ins: +1 takes the smallest free table, -1 frees the
-    walk-in table seated longest ago."""
-    if delta == 1:
-        seat_walk_in(restaurant_id, actor)
-    elif delta == -1:
-        walk_in_left(restaurant_id, actor)
-    else:
-        raise TablesOutOfRange("Walk-in tables change one at a time.")
-    return RestaurantProfile.objects.get(pk=restaurant_id)
-
-
 MAX_TABLE_SEATS = 30
 MAX_TABLES = 200
 

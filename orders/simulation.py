@@ -19,7 +19,7 @@ it is past its target arrival plus the grace period.
 import math
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
@@ -622,6 +622,3 @@ def run(scenario, policy="readytable"):
     figures. The caller provides a throwaway database (the simulate command does)."""
     return Evening(scenario, policy).play()
 
-
-def opening_time(scenario):
-    return time(scenario.start // 60, scenario.start % 60)

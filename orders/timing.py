@@ -184,32 +184,19 @@ class Plan:
         return max((t.seats for t in self.tables), default=0)
 
 
-def room_tables(restaurant):
-    """The restaurant's tables, each with `.seated_party` (the app party at it, or None).
-    Two queries."""
-    tables = list(DiningTable.objects.filter(restaurant=restaurant).order_by("number"))
-    seated = {
-        order.table_id: order
-        for order in Order.objects.filter(
-            restaurant=restaurant, status=OrderStatus.READY, table__isnull=False
-        )
-    }
-    for table in tables:
-        table.seated_party = seated.get(table.pk)
-    return tables
-
-
 def plan(restaurant, active_orders, now, *, tables=None, times=None):
     """Project the line: `active_orders` are the restaurant's active Order rows (any order).
 
-    Queries: the tables (unless given) and the history (unless given)."""
-    tables = room_tables(restaurant) if tables is None else tables
+    Queries: the tables (unless given) and the history (unless it changed). Who sits at
+    which table comes from `active_orders`, which hold every seated party."""
+    if tables is None:
+        tables = list(DiningTable.objects.filter(restaurant=restaurant).order_by("number"))
     times = dining_times(restaurant, now) if times is None else times
     seated_by_table = {o.table_id: o for o in active_orders if o.status == OrderStatus.READY}
     free, occupied = [], []
     for table in tables:
-        party = seated_by_table.get(table.pk) or getattr(table, "seated_party", None)
-        if party is not None and party.status == OrderStatus.READY:
+        party = seated_by_table.get(table.pk)
+        if party is not None:
             occupied.append((table.pk, table.seats, party.party_size, party.seated_at_time))
         elif table.walk_in:
             occupied.append(

@@ -44,13 +44,18 @@ def home(request):
     return render(request, "staff/home.html", {"restaurants": restaurants})
 
 
-@staff_of_restaurant
-def host_stand(request, restaurant):
+def _host_page_context(restaurant):
+    """The host stand's fragments plus its Room and timing form (not part of any push)."""
     context = host_context(restaurant)
     context["room_form"] = RoomSettingsForm.for_restaurant(
-        context["snap"].restaurant, context["snap"].table_sizes
+        context["snap"].restaurant, selectors.table_sizes(restaurant)
     )
-    return render(request, "staff/host.html", context)
+    return context
+
+
+@staff_of_restaurant
+def host_stand(request, restaurant):
+    return render(request, "staff/host.html", _host_page_context(restaurant))
 
 
 @staff_of_restaurant
@@ -76,10 +81,7 @@ def _screen_response(request, restaurant, screen, *, message=None, refusal=None,
     if screen == "kitchen":
         templates, context, page = KITCHEN_FRAGMENTS, kitchen_context(restaurant), "staff/kitchen.html"
     else:
-        templates, context, page = HOST_FRAGMENTS, host_context(restaurant), "staff/host.html"
-        context["room_form"] = RoomSettingsForm.for_restaurant(
-            context["snap"].restaurant, context["snap"].table_sizes
-        )
+        templates, context, page = HOST_FRAGMENTS, _host_page_context(restaurant), "staff/host.html"
     if request.headers.get("HX-Request") == "true":
         body = render_fragments(templates, context, request)
         if refusal or message:

@@ -32,8 +32,8 @@ def busy_evening(restaurant, join, staff_user, frozen_clock):
     services.notify_party(jonas.pk, staff_user)
     services.seat_party(priya.pk, staff_user)
     frozen_clock.advance(minutes(10))
-    services.adjust_walk_in_tables(restaurant.pk, +1, staff_user)
-    services.adjust_walk_in_tables(restaurant.pk, +1, staff_user)
+    services.seat_walk_in(restaurant.pk, staff_user)
+    services.seat_walk_in(restaurant.pk, staff_user)
     return priya, jonas, amelia, kenji, sofia
 
 
@@ -179,7 +179,7 @@ def test_seated_party_leaves_the_kitchen_display(restaurant, three_tickets, staf
 def test_waiting_diner_sees_place_wait_and_bill(join, frozen_clock, staff_user, restaurant):
     # Four walk-ins fill the room at 19:00 (each frees at +50); Priya and Jonas wait.
     for _ in range(4):
-        services.adjust_walk_in_tables(restaurant.pk, +1, staff_user)
+        services.seat_walk_in(restaurant.pk, staff_user)
     join("Priya")
     jonas = join("Jonas", dishes={"pizza": 2, "salad": 1})
     view = selectors.diner_view(jonas.public_token)

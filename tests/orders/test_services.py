@@ -577,7 +577,7 @@ def test_host_cannot_notify_a_party_of_another_restaurant(
 
 def test_party_cannot_be_seated_when_every_table_is_taken(restaurant, join, staff_user):
     for _ in range(restaurant.total_tables):
-        services.adjust_walk_in_tables(restaurant.pk, +1, staff_user)
+        services.seat_walk_in(restaurant.pk, staff_user)
     order = drive(join(), [S.AWAITING_ARRIVAL], staff_user)
     events = order.events.count()
     with pytest.raises(services.NoFreeTable):
@@ -602,35 +602,28 @@ def test_finished_party_makes_room_for_the_next(restaurant, join, staff_user):
 
 def test_walk_ins_fill_the_room_but_never_beyond_its_tables(restaurant, staff_user):
     for _ in range(4):
-        services.adjust_walk_in_tables(restaurant.pk, +1, staff_user)
+        services.seat_walk_in(restaurant.pk, staff_user)
     with pytest.raises(services.TablesOutOfRange):
-        services.adjust_walk_in_tables(restaurant.pk, +1, staff_user)
+        services.seat_walk_in(restaurant.pk, staff_user)
     assert occupied(restaurant) == 4
     assert RestaurantEvent.objects.filter(action="walk_in_seated").count() == 4
 
 
 def test_clearing_walk_ins_never_frees_a_table_the_app_seated(restaurant, join, staff_user):
     order = drive(join(), [S.AWAITING_ARRIVAL, S.READY], staff_user)
-    services.adjust_walk_in_tables(restaurant.pk, +1, staff_user)
+    services.seat_walk_in(restaurant.pk, staff_user)
     assert occupied(restaurant) == 2
-    services.adjust_walk_in_tables(restaurant.pk, -1, staff_user)
+    services.walk_in_left(restaurant.pk, staff_user)
     assert occupied(restaurant) == 1
     with pytest.raises(services.TablesOutOfRange):
-        services.adjust_walk_in_tables(restaurant.pk, -1, staff_user)
+        services.walk_in_left(restaurant.pk, staff_user)
     assert occupied(restaurant) == 1
     assert fresh(order).status == S.READY
 
 
 def test_empty_room_has_no_walk_in_to_clear(restaurant, staff_user):
     with pytest.raises(services.TablesOutOfRange):
-        services.adjust_walk_in_tables(restaurant.pk, -1, staff_user)
-    assert occupied(restaurant) == 0
-
-
-@pytest.mark.parametrize("delta", [0, 2, -2])
-def test_walk_ins_change_one_table_at_a_time(restaurant, staff_user, delta):
-    with pytest.raises(services.TablesOutOfRange):
-        services.adjust_walk_in_tables(restaurant.pk, delta, staff_user)
+        services.walk_in_left(restaurant.pk, staff_user)
     assert occupied(restaurant) == 0
 
 
@@ -680,7 +673,7 @@ def test_walk_in_is_announced_for_the_restaurant(
     restaurant, staff_user, queue_changes, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.adjust_walk_in_tables(restaurant.pk, +1, staff_user)
+        services.seat_walk_in(restaurant.pk, staff_user)
     assert queue_changes == [(restaurant.pk, ())]
 
 
@@ -689,7 +682,7 @@ def test_every_committed_change_moves_the_restaurants_state_version(
 ):
     order = join()
     services.notify_party(order.pk, staff_user)
-    services.adjust_walk_in_tables(restaurant.pk, +1, staff_user)
+    services.seat_walk_in(restaurant.pk, staff_user)
     restaurant.refresh_from_db()
     assert restaurant.state_version == 3
 
