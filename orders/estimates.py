@@ -18,8 +18,8 @@ is the original description's formula, kept only to compare against.
 
 import math
 import statistics
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 # ---------------------------------------------------------------------------------------
 # How long parties stay

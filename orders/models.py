@@ -203,6 +203,8 @@ HEADING_OVER_STATUSES = (
     OrderStatus.PREPARING,
 )
 FINAL_STATUSES = (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.NO_SHOW)
+# A diner may leave the queue by themselves until the kitchen has the ticket in hand.
+LEAVABLE_STATUSES = (OrderStatus.IN_QUEUE, OrderStatus.AWAITING_ARRIVAL)
 
 
 class Order(models.Model):
@@ -306,6 +308,10 @@ class Order(models.Model):
     @property
     def is_heading_over(self):
         return self.status in HEADING_OVER_STATUSES
+
+    @property
+    def can_leave(self):
+        return self.status in LEAVABLE_STATUSES
 
     @property
     def is_final(self):

@@ -5,7 +5,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 
 from . import clock, estimates, timing
 from .models import (
@@ -14,7 +14,6 @@ from .models import (
     DiningTable,
     MenuItem,
     Order,
-    OrderItem,
     OrderStatus,
     RestaurantProfile,
 )

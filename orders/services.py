@@ -20,6 +20,7 @@ from . import clock, timing
 from .models import (
     ACTIVE_STATUSES,
     HEADING_OVER_STATUSES,
+    LEAVABLE_STATUSES,
     DiningTable,
     ORDER_CODE_ALPHABET,
     ORDER_CODE_LENGTH,
@@ -595,7 +596,7 @@ def leave_queue(order_id):
         OrderStatus.CANCELLED,
         actor=None,
         action="left",
-        allowed_from={OrderStatus.IN_QUEUE, OrderStatus.AWAITING_ARRIVAL},
+        allowed_from=set(LEAVABLE_STATUSES),
     )
 
 

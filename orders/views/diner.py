@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from .. import selectors, services
 from ..forms import JoinForm, TravelForm
-from ..models import Order, OrderStatus, RestaurantProfile
+from ..models import Order, RestaurantProfile
 from .fragments import DINER_FRAGMENTS, diner_context, render_fragments
 
 
@@ -131,7 +131,7 @@ def leave(request, token):
     context = _diner_context_or_404(token)
     order = context["order"]
     if request.method == "GET":
-        if order.status not in (OrderStatus.IN_QUEUE, OrderStatus.AWAITING_ARRIVAL):
+        if not order.can_leave:
             return redirect(order)
         return render(request, "diner/leave_confirm.html", context)
     try:

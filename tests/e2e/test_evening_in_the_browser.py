@@ -6,7 +6,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from orders import services
 from orders.models import Order, OrderStatus
 
 from ..conftest import STAFF_PASSWORD

@@ -85,10 +85,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
-    def handle(self, *args, scenario, policy, json: bool, **options):
+    def handle(self, *args, scenario, policy, **options):
         path = Path(scenario)
         try:
-            data = __import__("json").loads(path.read_text())
+            data = json.loads(path.read_text())
         except FileNotFoundError:
             raise CommandError(f"No scenario file at {path}.") from None
         except ValueError as exc:
@@ -114,8 +114,8 @@ class Command(BaseCommand):
                     reports["readytable"], reports["seed"]
                 ).items()
             }
-        if json:
-            self.stdout.write(__import__("json").dumps(result, sort_keys=True))
+        if options["json"]:
+            self.stdout.write(json.dumps(result, sort_keys=True))
             return
         self.print_report(path.stem, reports, result.get("targets"))
 
