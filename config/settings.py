@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "live_queue.context_processors.live_pages",
             ],
         },
     },
@@ -253,5 +254,10 @@ else:
 
 # How often (seconds, with jitter) a live screen checks whether it missed an update.
 LIVE_QUEUE_RESYNC_SECONDS = float(os.environ.get("LIVE_QUEUE_RESYNC_SECONDS", "3"))
+# How often (seconds) a live page asks the server whether its socket is still there; with no
+# answer by the next ask it drops the socket and connects again. A socket can die without
+# a close event (a phone that slept, a changed network, a frozen server), and a page would
+# otherwise say "Live" while hearing nothing.
+LIVE_QUEUE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_QUEUE_HEARTBEAT_SECONDS", "20"))
 # The simulator turns pushes off: nobody is watching a simulated evening.
 LIVE_QUEUE_BROADCAST = env_bool("LIVE_QUEUE_BROADCAST", True)

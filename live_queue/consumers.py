@@ -24,6 +24,9 @@ logger = logging.getLogger(__name__)
 # Close codes the browser sees. 4xxx are ours; the htmx extension does not retry them.
 CLOSE_UNKNOWN_ORDER = 4404
 CLOSE_FORBIDDEN = 4403
+# The page's heartbeat (static/js/live.js).
+HEARTBEAT_PING = "ping"
+HEARTBEAT_PONG = "pong"
 
 
 class LiveScreenConsumer(AsyncWebsocketConsumer):
@@ -58,7 +61,12 @@ class LiveScreenConsumer(AsyncWebsocketConsumer):
                 logger.info("group_discard(%s) failed on disconnect", group, exc_info=True)
 
     async def receive(self, text_data=None, bytes_data=None):
-        # The screens only listen. Anything a client sends is ignored, never trusted.
+        # The screens only listen, apart from the page's heartbeat: "ping" is answered with
+        # "pong" so the page knows its socket is alive (static/js/live.js). Anything else a
+        # client sends is ignored, never trusted.
+        if text_data == HEARTBEAT_PING:
+            await self.send(text_data=HEARTBEAT_PONG)
+            return
         logger.warning(
             "Ignored unexpected message on %s: %r",
             self.scope.get("path"),

@@ -72,5 +72,95 @@
   window.addEventListener("online", function () {
     var el = indicator();
     if (el && el.dataset.state !== "live") show("reconnecting", "Reconnecting…");
+    heartbeat.askNow();
   });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") heartbeat.askNow();
+  });
+
+  /* Heartbeat. A socket can die without a close event: a phone that slept, a network that
+   * changed under it, a server that froze. The page would say "Live" and hear nothing. So
+   * every data-heartbeat-ms the page sends "ping" and the server answers "pong"; anything
+   * heard from the server counts as an answer. Nothing heard by the next ask: the socket
+   * is dropped and a new one opened, whose first message is the whole screen again. A page
+   * coming back into view asks at once. */
+  var heartbeat = (function () {
+    var socketElt = null;
+    var wrapper = null;
+    var timer = null;
+    var unanswered = false;
+
+    function every() {
+      var el = indicator();
+      var ms = el ? parseInt(el.dataset.heartbeatMs, 10) : NaN;
+      return ms > 0 ? ms : 20000;
+    }
+
+    function tick() {
+      if (!wrapper) return;
+      if (unanswered) {
+        dropDeadSocket();
+        return;
+      }
+      unanswered = true;
+      try {
+        wrapper.send("ping");
+      } catch (e) {
+        // Not open after all: the next tick finds it unanswered and starts over.
+      }
+      timer = setTimeout(tick, every());
+    }
+
+    function stop() {
+      clearTimeout(timer);
+      timer = null;
+      unanswered = false;
+    }
+
+    function dropDeadSocket() {
+      var elt = socketElt;
+      var again = wrapper;
+      var data = elt && elt["htmx-internal-data"];
+      var socket = data && data.webSocket && data.webSocket.socket;
+      stop();
+      wrapper = null;
+      awaitingSnapshot = false;
+      show("reconnecting", "Reconnecting…");
+      if (socket) {
+        // Its close event may come much later, or never: nobody listens for it any more.
+        socket.onclose = null;
+        socket.onerror = null;
+        try {
+          socket.close(4000, "no heartbeat");
+        } catch (e) {
+          // Already closing.
+        }
+      }
+      if (elt && again && document.body.contains(elt)) again.reconnect();
+    }
+
+    document.addEventListener("htmx:wsOpen", function (evt) {
+      stop();
+      socketElt = evt.target;
+      wrapper = evt.detail.socketWrapper;
+      timer = setTimeout(tick, every());
+    });
+    document.addEventListener("htmx:wsClose", function () {
+      stop();
+      wrapper = null;
+    });
+    document.addEventListener("htmx:wsBeforeMessage", function (evt) {
+      unanswered = false;
+      // The answer itself is not part of the screen.
+      if (evt.detail.message === "pong") evt.preventDefault();
+    });
+
+    return {
+      askNow: function () {
+        if (!wrapper || unanswered) return;
+        clearTimeout(timer);
+        tick();
+      },
+    };
+  })();
 })();

@@ -86,6 +86,41 @@ def test_a_screen_the_server_closes_normally_reconnects_by_itself(
     expect(host.locator("#host-queue")).to_contain_text("Bea")
 
 
+def test_a_page_notices_a_frozen_server_and_comes_back_with_the_truth(
+    start_server, open_page, restaurant, join
+):
+    # A frozen server keeps its sockets open but says nothing, like a phone's socket that
+    # died while it slept: no close event ever comes. The page's heartbeat (every second
+    # here) is what notices.
+    server = start_server(LIVE_QUEUE_HEARTBEAT_SECONDS="1")
+    ada = elsewhere(join, "Ada")
+    diner = open_page(f"{server.url}{ada.get_absolute_url()}", phone=True)
+    sockets = []
+    diner.on("websocket", lambda ws: sockets.append(ws))
+    expect(indicator(diner)).to_have_attribute("data-state", "live")
+    diner.evaluate("window.__sameDocument = true")
+    opened = len(sockets)
+
+    # A live server answers every ask: the page keeps its socket.
+    diner.wait_for_timeout(3500)
+    expect(indicator(diner)).to_have_attribute("data-state", "live")
+    assert len(sockets) == opened
+
+    server.proc.send_signal(signal.SIGSTOP)
+    try:
+        expect(indicator(diner)).to_have_attribute("data-state", "reconnecting", timeout=5000)
+        expect(indicator(diner)).to_contain_text("Reconnecting")
+        # Meanwhile the host tells Ada to come; no push can reach her page.
+        elsewhere(services.notify_party, ada.pk, None)
+    finally:
+        server.proc.send_signal(signal.SIGCONT)
+
+    expect(indicator(diner)).to_have_attribute("data-state", "live", timeout=BACK_WITHIN_MS)
+    expect(diner.locator("#order-status")).to_contain_text("Head over now")
+    assert diner.evaluate("window.__sameDocument === true")
+    assert len(sockets) > opened, "the page opened a new socket"
+
+
 @pytest.mark.skipif(
     not (on_postgresql() and os.environ.get("REDIS_URL")),
     reason="two server processes need a shared database and Redis (PostgreSQL + REDIS_URL)",

@@ -172,6 +172,22 @@ async def test_unexpected_client_messages_are_ignored_and_the_screen_keeps_worki
     await host.disconnect()
 
 
+async def test_a_page_asking_whether_its_socket_is_alive_hears_pong_and_nothing_else(
+    restaurant, staff_cookie, join
+):
+    host = await connected(f"/ws/restaurant/{restaurant.slug}/host/", await staff_cookie())
+    await host.receive_from()
+
+    await host.send_to(text_data="ping")
+
+    assert await host.receive_from() == "pong"
+    assert await host.receive_nothing(timeout=0.5)
+    # Only the exact heartbeat is answered.
+    await host.send_to(text_data="ping please")
+    assert await host.receive_nothing(timeout=0.5)
+    await host.disconnect()
+
+
 async def test_screen_catches_up_from_the_database_when_a_push_is_lost(
     restaurant, staff_cookie, join, settings
 ):
