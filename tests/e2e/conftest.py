@@ -84,6 +84,16 @@ def pytest_collection_modifyitems(config, items):
     items[:] = [item for item in items if item not in browser_tests] + browser_tests
 
 
+def join_on_a_phone(open_page, base_url, restaurant, name):
+    """A diner joins `restaurant` through its page on a phone: a couple, one pizza."""
+    diner = open_page(f"{base_url}/r/{restaurant.slug}/", phone=True)
+    diner.get_by_label("Your name").fill(name)
+    diner.get_by_label("Party size").fill("2")
+    diner.get_by_label("Quantity of Margherita pizza").fill("1")
+    diner.get_by_role("button", name="Join the queue").click()
+    return diner
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

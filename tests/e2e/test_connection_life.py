@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from orders import services
 
-from .conftest import elsewhere, on_postgresql
+from .conftest import elsewhere, join_on_a_phone, on_postgresql
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,11 +78,7 @@ def test_a_screen_the_server_closes_normally_reconnects_by_itself(
     assert closes
 
     # And the new socket carries pushes: a diner who joins through the server shows up.
-    diner = open_page(f"{server.url}/r/{restaurant.slug}/", phone=True)
-    diner.get_by_label("Your name").fill("Bea")
-    diner.get_by_label("Party size").fill("2")
-    diner.get_by_label("Quantity of Margherita pizza").fill("1")
-    diner.get_by_role("button", name="Join the queue").click()
+    join_on_a_phone(open_page, server.url, restaurant, "Bea")
     expect(host.locator("#host-queue")).to_contain_text("Bea")
 
 

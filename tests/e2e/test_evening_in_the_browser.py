@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from orders.models import Order, OrderStatus
 
 from ..conftest import STAFF_PASSWORD
-from .conftest import elsewhere
+from .conftest import elsewhere, join_on_a_phone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -169,11 +169,7 @@ def test_a_host_on_a_small_screen_keeps_their_place_when_a_push_arrives(
     where = row.bounding_box()
     assert host.evaluate("window.scrollY") > 500
 
-    diner = open_page(f"{app_server.url}/r/{restaurant.slug}/", phone=True)
-    diner.get_by_label("Your name").fill("Latecomer")
-    diner.get_by_label("Party size").fill("2")
-    diner.get_by_label("Quantity of Margherita pizza").fill("1")
-    diner.get_by_role("button", name="Join the queue").click()
+    join_on_a_phone(open_page, app_server.url, restaurant, "Latecomer")
 
     expect(host.locator("#host-queue")).to_contain_text("Latecomer")
     after = host.locator("#host-queue tr", has_text="Party 20").bounding_box()
@@ -191,11 +187,7 @@ def test_a_host_typing_in_the_room_settings_keeps_what_they_typed_when_a_push_ar
     field.fill("")
     field.press_sequentially("1")  # half-typed: not saved yet
 
-    diner = open_page(f"{app_server.url}/r/{restaurant.slug}/", phone=True)
-    diner.get_by_label("Your name").fill("Latecomer")
-    diner.get_by_label("Party size").fill("2")
-    diner.get_by_label("Quantity of Margherita pizza").fill("1")
-    diner.get_by_role("button", name="Join the queue").click()
+    join_on_a_phone(open_page, app_server.url, restaurant, "Latecomer")
 
     expect(host.locator("#host-queue")).to_contain_text("Latecomer")
     expect(field).to_have_value("1")
