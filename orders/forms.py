@@ -140,6 +140,11 @@ class RoomSettingsForm(forms.Form):
     (one number per size, plus a new size), the usual sitting, travel default, grace period,
     buffers, and whether ReadyTable notifies parties and marks no-shows by itself."""
 
+    # The room as it was when the form was filled in (services.room_fingerprint).
+    seen = forms.CharField(
+        label="", widget=forms.HiddenInput, max_length=64,
+        error_messages={"required": "This form is out of date: reload the page and save again."},
+    )
     new_size_seats = forms.IntegerField(label="New table size (seats)", required=False, min_value=1, max_value=30)
     new_size_tables = forms.IntegerField(label="Tables of the new size", required=False, min_value=1, max_value=200)
     avg_dine_in_duration_minutes = forms.IntegerField(
@@ -173,11 +178,9 @@ class RoomSettingsForm(forms.Form):
             )
 
     @classmethod
-    def for_restaurant(cls, restaurant, table_sizes):
-        return cls(
-            table_sizes=table_sizes,
-            initial={name: getattr(restaurant, name) for name in cls.HOUSE_FIELDS},
-        )
+    def for_restaurant(cls, restaurant, table_sizes, seen):
+        initial = {name: getattr(restaurant, name) for name in cls.HOUSE_FIELDS}
+        return cls(table_sizes=table_sizes, initial={**initial, "seen": seen})
 
     def size_fields(self):
         return [self[name] for name in self.fields if TABLE_COUNT_FIELD.match(name)]

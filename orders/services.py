@@ -8,6 +8,7 @@ dense (1..n). After the transaction commits, `signals.queue_changed` announces w
 orders/ knows nothing about who listens.
 """
 
+import hashlib
 import logging
 import random
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F
 
-from . import clock, timing
+from . import clock, selectors, timing
 from .models import (
     ACTIVE_STATUSES,
     HEADING_OVER_STATUSES,
@@ -85,6 +86,11 @@ class EmptyQueue(QueueError):
 
 class TablesOutOfRange(QueueError):
     pass
+
+
+class RoomChangedMeanwhile(QueueError):
+    """The room and timing were saved from another screen after this form was loaded: saving
+    it as it is would silently undo that change."""
 
 
 # Which status may follow which. Anything else is refused and changes nothing.
@@ -964,10 +970,37 @@ def update_house_settings(restaurant_id, actor, **values):
     return restaurant
 
 
-def update_room(restaurant_id, actor, *, table_counts, **settings):
+def room_fingerprint(restaurant, table_sizes=None):
+    """A short digest of the room and timing as they are saved now (tables by size, as
+    selectors.table_sizes gives them, and the house settings). A form carries the one it was
+    filled in from, so a save made from a form that another save has overtaken can be told
+    apart."""
+    if table_sizes is None:
+        table_sizes = selectors.table_sizes(restaurant)
+    seen = [("tables", tuple(table_sizes))]
+    seen += [(name, getattr(restaurant, name)) for name in sorted(HOUSE_SETTINGS)]
+    return hashlib.sha256(repr(seen).encode()).hexdigest()[:16]
+
+
+def refuse_if_room_changed(restaurant, seen):
+    """Raise RoomChangedMeanwhile unless the room is still as `seen` (a room_fingerprint)."""
+    if seen != room_fingerprint(restaurant):
+        raise RoomChangedMeanwhile(
+            "The room and timing were changed on another screen after this form was "
+            "loaded, so nothing was saved. The form now shows what is saved: make your "
+            "change again, then save."
+        )
+
+
+def update_room(restaurant_id, actor, *, table_counts, seen=None, **settings):
     """The host stand's "Room and timing" form: tables by size and the house settings,
-    in one transaction, so a refusal of either changes neither."""
+    in one transaction, so a refusal of either changes neither. `seen` is the
+    room_fingerprint the form was filled in from: if the room changed since, nothing is
+    saved, so one host never silently undoes another's change."""
     with transaction.atomic():
+        restaurant = _lock_restaurant(restaurant_id)
+        if seen is not None:
+            refuse_if_room_changed(restaurant, seen)
         set_up_tables(restaurant_id, table_counts, actor)
         return update_house_settings(restaurant_id, actor, **settings)
 

@@ -12,6 +12,9 @@ HOST_FRAGMENTS = (
     "staff/_host_heading_over.html",
     "staff/_host_seated.html",
 )
+# The host stand's Room and timing form: sent back to its own save, never pushed, so a
+# live update never wipes what a host is typing in it.
+ROOM_FORM = "staff/_room_settings_form.html"
 KITCHEN_FRAGMENTS = ("staff/_kitchen_tickets.html",)
 DINER_FRAGMENTS = (
     "diner/_order_status.html",

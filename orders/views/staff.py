@@ -15,6 +15,7 @@ from .access import staff_of_restaurant
 from .fragments import (
     HOST_FRAGMENTS,
     KITCHEN_FRAGMENTS,
+    ROOM_FORM,
     host_context,
     kitchen_context,
     render_flash,
@@ -47,8 +48,10 @@ def home(request):
 def _host_page_context(restaurant):
     """The host stand's fragments plus its Room and timing form (not part of any push)."""
     context = host_context(restaurant)
+    restaurant = context["snap"].restaurant
+    sizes = selectors.table_sizes(restaurant)
     context["room_form"] = RoomSettingsForm.for_restaurant(
-        context["snap"].restaurant, selectors.table_sizes(restaurant)
+        restaurant, sizes, services.room_fingerprint(restaurant, sizes)
     )
     return context
 
@@ -77,11 +80,17 @@ ORDER_ACTIONS = {
 }
 
 
-def _screen_response(request, restaurant, screen, *, message=None, refusal=None, status=200):
+def _screen_response(
+    request, restaurant, screen, *, message=None, refusal=None, status=200, room_form=False
+):
+    """The screen after an action. `room_form`: the host stand's Room and timing form is
+    sent back too, showing what is saved now (it is never part of a push)."""
     if screen == "kitchen":
         templates, context, page = KITCHEN_FRAGMENTS, kitchen_context(restaurant), "staff/kitchen.html"
     else:
         templates, context, page = HOST_FRAGMENTS, _host_page_context(restaurant), "staff/host.html"
+        if room_form:
+            templates = (*templates, ROOM_FORM)
     if request.headers.get("HX-Request") == "true":
         body = render_fragments(templates, context, request)
         if refusal or message:
@@ -191,16 +200,34 @@ def room_settings(request, restaurant):
     """The room's tables by size and how the house runs, from the host stand."""
     sizes = selectors.table_sizes(restaurant)
     form = RoomSettingsForm(request.POST, table_sizes=sizes)
-    if not form.is_valid():
-        return _screen_response(request, restaurant, "host", refusal=form.error_text(), status=400)
     try:
+        if request.POST.get("seen"):
+            # Before the fields are checked: a form from before a table size was added or
+            # removed has the wrong fields, and the real news is that it is out of date.
+            services.refuse_if_room_changed(restaurant, request.POST["seen"])
+        if not form.is_valid():
+            return _screen_response(
+                request, restaurant, "host", refusal=form.error_text(), status=400
+            )
         services.update_room(
-            restaurant.pk, request.user, table_counts=form.table_counts(), **form.house_settings()
+            restaurant.pk,
+            request.user,
+            table_counts=form.table_counts(),
+            seen=form.cleaned_data["seen"],
+            **form.house_settings(),
+        )
+    except services.RoomChangedMeanwhile as refusal:
+        # What the host typed is replaced by what is saved now, with the reason.
+        return _screen_response(
+            request, restaurant, "host", refusal=refusal.message, status=409, room_form=True
         )
     except services.QueueError as refusal:
+        # What the host typed stays, to be corrected.
         status = 400 if isinstance(refusal, services.TablesOutOfRange) else refusal.status_code
         return _screen_response(request, restaurant, "host", refusal=refusal.message, status=status)
-    return _screen_response(request, restaurant, "host", message="Room and timing saved.")
+    return _screen_response(
+        request, restaurant, "host", message="Room and timing saved.", room_form=True
+    )
 
 
 @require_POST

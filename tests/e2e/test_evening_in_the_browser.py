@@ -192,3 +192,48 @@ def test_a_host_typing_in_the_room_settings_keeps_what_they_typed_when_a_push_ar
     expect(host.locator("#host-queue")).to_contain_text("Latecomer")
     expect(field).to_have_value("1")
     expect(field).to_be_focused()
+
+
+def test_a_room_form_that_another_screen_overtook_saves_nothing_and_shows_what_is_saved(
+    app_server, open_page, restaurant, staff_user, second_host, staff_session
+):
+    host_stand = f"{app_server.url}/restaurant/{restaurant.slug}/host/"
+    first = open_page(host_stand, session=staff_session(staff_user))
+    second = open_page(host_stand, session=staff_session(second_host))
+    for page in (first, second):
+        is_live(page)
+        page.locator("#room-settings summary").click()
+    remember_this_page(first)
+
+    # The second screen switches automatic notification on.
+    second.get_by_label("Notify parties automatically").check()
+    second.get_by_role("button", name="Save room and timing").click()
+    expect(second.locator("#flash")).to_contain_text("Room and timing saved.")
+
+    # The first screen, opened before that, lengthens the grace period on its old form.
+    grace = first.get_by_label("Grace period for late parties (minutes)")
+    grace.fill("20")
+    with first.expect_response(re.compile(r"/room/$")) as answer:
+        first.get_by_role("button", name="Save room and timing").click()
+    assert answer.value.status == 409
+    expect(first.locator("#flash")).to_contain_text("changed on another screen")
+    # The form, still open, now shows what is saved, and nothing was undone.
+    expect(first.get_by_label("Notify parties automatically")).to_be_checked()
+    expect(grace).to_have_value("10")
+    expect(first.locator("#room-settings")).to_have_attribute("open", "")
+    restaurant.refresh_from_db()
+    assert (restaurant.auto_notify, restaurant.arrival_grace_minutes) == (True, 10)
+
+    # Making the change again on the refreshed form saves it, and the same page saves again.
+    grace.fill("20")
+    with first.expect_response(re.compile(r"/room/$")) as answer:
+        first.get_by_role("button", name="Save room and timing").click()
+    assert answer.value.status == 200
+    expect(first.locator("#flash")).to_contain_text("Room and timing saved.")
+    first.get_by_label("Notify parties automatically").uncheck()
+    with first.expect_response(re.compile(r"/room/$")) as answer:
+        first.get_by_role("button", name="Save room and timing").click()
+    assert answer.value.status == 200
+    restaurant.refresh_from_db()
+    assert (restaurant.auto_notify, restaurant.arrival_grace_minutes) == (False, 20)
+    assert still_the_same_page(first)
