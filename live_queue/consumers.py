@@ -2,9 +2,10 @@
 
 Each one: authorise, join its group, accept, then send the whole current screen read from
 the database (subscribe first, then read, so no change falls between). Afterwards it
-forwards pushed fragments, and every few seconds compares the restaurant's state version
-with the one it last showed, re-reading the database when a push went missing (the channel
-layer delivers at most once and drops messages while Redis is away).
+forwards pushed fragments, and re-reads the database when the process's one check per
+restaurant (live_queue.catch_up) finds it shows an older state version than the database's:
+a push went missing (the channel layer delivers at most once and drops messages while Redis
+is away).
 """
 
 import asyncio
@@ -13,16 +14,15 @@ import random
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
 from orders.models import Order, RestaurantProfile
 
-from . import groups, screens
+from . import catch_up, groups, screens
 
 logger = logging.getLogger(__name__)
 
 # Close codes the browser sees. 4xxx are ours; the htmx extension does not retry them.
-CLOSE_UNKNOWN_ORDER = 4404
+CLOSE_NOT_FOUND = 4404  # no such order (a diner's link) or restaurant
 CLOSE_FORBIDDEN = 4403
 # The page's heartbeat (static/js/live.js).
 HEARTBEAT_PING = "ping"
@@ -35,7 +35,8 @@ class LiveScreenConsumer(AsyncWebsocketConsumer):
     group_names = ()
     restaurant_id = None
     shown_version = None
-    _watcher = None
+    _catching_up = None
+    _watched = False
 
     async def connect(self):
         refusal = await self.authorise()
@@ -49,11 +50,15 @@ class LiveScreenConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         await self.send_current_state()
-        self._watcher = asyncio.ensure_future(self.watch_for_missed_updates())
+        catch_up.watch(self)
+        self._watched = True
 
     async def disconnect(self, code):
-        if self._watcher is not None:
-            self._watcher.cancel()
+        if self._watched:
+            catch_up.unwatch(self)
+            self._watched = False
+        if self._catching_up is not None:
+            self._catching_up.cancel()
         for group in self.group_names:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -92,19 +97,22 @@ class LiveScreenConsumer(AsyncWebsocketConsumer):
         self.shown_version = version
         await self.send(text_data=html)
 
-    async def watch_for_missed_updates(self):
-        interval = settings.LIVE_QUEUE_RESYNC_SECONDS
-        while True:
-            # Jitter so a room full of phones does not poll in lockstep.
-            await asyncio.sleep(interval * (0.75 + random.random() / 2))
-            try:
-                version = await database_sync_to_async(screens.state_version)(self.restaurant_id)
-                if version != self.shown_version:
-                    await self.send_current_state()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.warning("Re-sync check failed; will try again", exc_info=True)
+    def catch_up(self, version, within):
+        """The database is at `version` and this screen shows another: re-read it, after a
+        random moment of up to `within` seconds (so screens behind together do not all read
+        at once), unless a push brought it there meanwhile."""
+        if self._catching_up is not None and not self._catching_up.done():
+            return
+        self._catching_up = asyncio.ensure_future(self._catch_up(version, within))
+
+    async def _catch_up(self, version, within):
+        await asyncio.sleep(within * random.random())
+        if self.shown_version == version:
+            return
+        try:
+            await self.send_current_state()
+        except Exception:
+            logger.warning("Re-sync failed; the next check will try again", exc_info=True)
 
     async def authorise(self):
         raise NotImplementedError
@@ -124,7 +132,7 @@ class DinerConsumer(LiveScreenConsumer):
             lambda: Order.objects.filter(public_token=token).values("pk", "restaurant_id").first()
         )()
         if found is None:
-            return CLOSE_UNKNOWN_ORDER
+            return CLOSE_NOT_FOUND
         self.token = token
         self.restaurant_id = found["restaurant_id"]
         self.group_names = (groups.diner(found["pk"]),)
@@ -148,7 +156,7 @@ class StaffConsumer(LiveScreenConsumer):
             lambda: RestaurantProfile.objects.filter(slug=slug).first()
         )()
         if restaurant is None:
-            return CLOSE_UNKNOWN_ORDER
+            return CLOSE_NOT_FOUND
         allowed = await database_sync_to_async(restaurant.is_staffed_by)(user) if user else False
         if not allowed:
             return CLOSE_FORBIDDEN

@@ -7,7 +7,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
-from live_queue.consumers import CLOSE_FORBIDDEN, CLOSE_UNKNOWN_ORDER
+from live_queue.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND
 from orders import services
 from orders.models import Order
 
@@ -48,7 +48,7 @@ async def test_unknown_diner_token_is_closed_with_a_clear_code(restaurant):
     socket = open_socket("/ws/q/not-a-real-token/")
     await socket.connect()
     closing = await socket.receive_output()
-    assert closing == {"type": "websocket.close", "code": CLOSE_UNKNOWN_ORDER}
+    assert closing == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}
 
 
 async def test_socket_from_a_foreign_origin_is_refused(restaurant, join):
@@ -201,3 +201,58 @@ async def test_screen_catches_up_from_the_database_when_a_push_is_lost(
     html = await next_html(host, order.order_code, timeout=3)
     assert "Missed" in html
     await host.disconnect()
+
+
+async def test_a_room_full_of_screens_costs_one_database_check_per_restaurant(
+    restaurant, other_restaurant, staff_cookie, join, monkeypatch, settings
+):
+    """The re-sync check reads each restaurant's version once per interval per process, not
+    once per open screen: a busy evening's phones must not hammer the database."""
+    from live_queue import catch_up, screens
+
+    parties = [await join(restaurant, f"Party {n}") for n in range(6)]
+    sockets = [await connected(f"/ws/restaurant/{restaurant.slug}/host/", await staff_cookie())]
+    sockets += [await connected(f"/ws/q/{party.public_token}/") for party in parties]
+    neighbour = await join(other_restaurant, "Next door")
+    sockets.append(await connected(f"/ws/q/{neighbour.public_token}/"))
+    for socket in sockets:
+        await socket.receive_from()
+    assert catch_up.watched_restaurants() == 2
+
+    reads = []
+    real = screens.state_version
+    monkeypatch.setattr(screens, "state_version", lambda rid: reads.append(rid) or real(rid))
+    await asyncio.sleep(10 * settings.LIVE_QUEUE_RESYNC_SECONDS)
+
+    # Ten intervals, jittered by up to a quarter either way: at most 14 checks each; one
+    # per screen would be 70 for the first restaurant.
+    assert 6 <= reads.count(restaurant.pk) <= 14
+    assert 6 <= reads.count(other_restaurant.pk) <= 14
+    # Nothing changed, so no screen re-read itself.
+    for socket in sockets:
+        assert await socket.receive_nothing(timeout=0.05)
+
+    for socket in sockets:
+        await socket.disconnect()
+    await asyncio.sleep(0.05)
+    assert catch_up.watched_restaurants() == 0
+
+
+async def test_screens_behind_together_all_catch_up_and_a_closed_one_is_left_alone(
+    restaurant, join, settings
+):
+    diners = [await join(restaurant, f"Party {n}") for n in range(4)]
+    sockets = [await connected(f"/ws/q/{party.public_token}/") for party in diners]
+    for place, socket in enumerate(sockets, start=1):
+        assert f'data-testid="position">#{place}<' in await socket.receive_from()
+    await sockets[0].disconnect()
+
+    # The first party leaves the queue and the push is lost: every screen still open is
+    # behind, and each catches up by itself to its party's new place.
+    settings.LIVE_QUEUE_BROADCAST = False
+    await sync_to_async(services.remove_party)(diners[0].pk, services.SYSTEM)
+    for place, socket in enumerate(sockets[1:], start=1):
+        html = await socket.receive_from(timeout=3)
+        assert f'data-testid="position">#{place}<' in html
+    for socket in sockets[1:]:
+        await socket.disconnect()

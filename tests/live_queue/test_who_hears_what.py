@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from live_queue import groups
-from live_queue.consumers import CLOSE_FORBIDDEN, CLOSE_UNKNOWN_ORDER
+from live_queue.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND
 from orders import services
 from orders.models import RestaurantProfile
 
@@ -268,7 +268,7 @@ async def test_a_session_that_logged_out_no_longer_opens_the_host_stand(restaura
 
 async def test_an_unknown_restaurant_is_closed_with_the_unknown_code(staff_cookie):
     closing = await refusal_code("/ws/restaurant/no-such-place/host/", await staff_cookie())
-    assert closing == {"type": "websocket.close", "code": CLOSE_UNKNOWN_ORDER}
+    assert closing == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}
 
 
 async def test_a_token_one_letter_off_is_refused(restaurant, join):
@@ -276,7 +276,7 @@ async def test_a_token_one_letter_off_is_refused(restaurant, join):
     token = order.public_token
     wrong = token[:-1] + ("A" if token[-1] != "A" else "B")
     closing = await refusal_code(f"/ws/q/{wrong}/")
-    assert closing == {"type": "websocket.close", "code": CLOSE_UNKNOWN_ORDER}
+    assert closing == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}
 
 
 @pytest.mark.parametrize("origin", [None, (b"origin", b"https://evil.example")])
