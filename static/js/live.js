@@ -83,12 +83,16 @@
    * every data-heartbeat-ms the page sends "ping" and the server answers "pong"; anything
    * heard from the server counts as an answer. Nothing heard by the next ask: the socket
    * is dropped and a new one opened, whose first message is the whole screen again. A page
-   * coming back into view asks at once. */
+   * coming back into view (or online) asks at once and waits only WAKE_ANSWER_MS for the
+   * answer, and drops at once a socket whose last ask, from before it slept, is still
+   * unanswered: a diner looking at their phone must not read a dead "Live" for 20 s. */
+  var WAKE_ANSWER_MS = 4000;
   var heartbeat = (function () {
     var socketElt = null;
     var wrapper = null;
     var timer = null;
     var unanswered = false;
+    var askedAt = 0;
 
     function every() {
       var el = indicator();
@@ -96,19 +100,20 @@
       return ms > 0 ? ms : 20000;
     }
 
-    function tick() {
+    function tick(answerWithinMs) {
       if (!wrapper) return;
       if (unanswered) {
         dropDeadSocket();
         return;
       }
       unanswered = true;
+      askedAt = Date.now();
       try {
         wrapper.send("ping");
       } catch (e) {
         // Not open after all: the next tick finds it unanswered and starts over.
       }
-      timer = setTimeout(tick, every());
+      timer = setTimeout(tick, answerWithinMs || every());
     }
 
     function stop() {
@@ -157,9 +162,16 @@
 
     return {
       askNow: function () {
-        if (!wrapper || unanswered) return;
+        if (!wrapper) return;
+        var wait = Math.min(WAKE_ANSWER_MS, every());
+        if (unanswered) {
+          // Asked before the page slept and never answered: the socket is gone. (Asked a
+          // moment ago: the answer may still be on its way, so give it until its deadline.)
+          if (Date.now() - askedAt >= wait) dropDeadSocket();
+          return;
+        }
         clearTimeout(timer);
-        tick();
+        tick(wait);
       },
     };
   })();

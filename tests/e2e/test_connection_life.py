@@ -117,6 +117,31 @@ def test_a_page_notices_a_frozen_server_and_comes_back_with_the_truth(
     assert len(sockets) > opened, "the page opened a new socket"
 
 
+def test_a_phone_coming_back_into_view_finds_out_within_seconds_that_its_socket_died(
+    start_server, open_page, restaurant, join
+):
+    # The usual 20 s heartbeat: without the wake-up check the page would show a dead "Live"
+    # for up to 20 s after the diner looks at their phone again.
+    server = start_server()
+    ada = elsewhere(join, "Ada")
+    diner = open_page(f"{server.url}{ada.get_absolute_url()}", phone=True)
+    expect(indicator(diner)).to_have_attribute("data-state", "live")
+    diner.evaluate("window.__sameDocument = true")
+
+    server.proc.send_signal(signal.SIGSTOP)
+    try:
+        elsewhere(services.notify_party, ada.pk, None)
+        # The diner looks at the page again (the browser fires visibilitychange).
+        diner.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        expect(indicator(diner)).to_have_attribute("data-state", "reconnecting", timeout=6000)
+    finally:
+        server.proc.send_signal(signal.SIGCONT)
+
+    expect(indicator(diner)).to_have_attribute("data-state", "live", timeout=BACK_WITHIN_MS)
+    expect(diner.locator("#order-status")).to_contain_text("Head over now")
+    assert diner.evaluate("window.__sameDocument === true")
+
+
 @pytest.mark.skipif(
     not (on_postgresql() and os.environ.get("REDIS_URL")),
     reason="two server processes need a shared database and Redis (PostgreSQL + REDIS_URL)",
