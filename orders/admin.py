@@ -90,6 +90,15 @@ class MenuItemAdmin(admin.ModelAdmin):
     search_fields = ("name", "description")
     list_editable = ("available",)
 
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if protected:
+            # A dish on parties' orders is kept for their history (PROTECT), which no
+            # permission changes: say that (the page then lists those orders' lines and
+            # suggests taking the dish off the menu instead), not "you lack permission".
+            perms_needed = set()
+        return deleted, counts, perms_needed, protected
+
 
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
