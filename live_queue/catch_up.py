@@ -55,6 +55,7 @@ def watch(screen):
     found = _watches.get(key)
     if found is None:
         found = _watches[key] = _Watch(screen.restaurant_id)
+    if found.task is None or found.task.done():  # new, or ended by an error nobody expected
         found.task = asyncio.ensure_future(found.run())
     found.screens.add(screen)
 

@@ -64,18 +64,21 @@ def save(browser, restaurant, fields, **headers):
     return browser.post(reverse("staff:room_settings", args=[restaurant.slug]), fields, **headers)
 
 
+def logged_in(user):
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
 @pytest.fixture
-def host(client, staff_user):
-    client.force_login(staff_user)
-    return client
+def host(staff_user):
+    return logged_in(staff_user)
 
 
 @pytest.fixture
 def second_host(staff_user):
     """The same restaurant's host stand open on another screen (the manager's tablet)."""
-    browser = Client()
-    browser.force_login(staff_user)
-    return browser
+    return logged_in(staff_user)
 
 
 def settings_of(restaurant):
@@ -172,14 +175,8 @@ def test_a_form_without_its_fingerprint_is_refused(host, restaurant):
     assert settings_of(restaurant)[0] == 10
 
 
-def test_another_restaurants_host_cannot_change_this_room(restaurant, other_staff_user, staff_user):
-    fields = opened_form(_logged_in(staff_user), restaurant)
-    response = save(_logged_in(other_staff_user), restaurant, {**fields, "arrival_grace_minutes": "30"})
+def test_another_restaurants_host_cannot_change_this_room(host, restaurant, other_staff_user):
+    fields = opened_form(host, restaurant)
+    response = save(logged_in(other_staff_user), restaurant, {**fields, "arrival_grace_minutes": "30"})
     assert response.status_code in (403, 404)
     assert RestaurantProfile.objects.get(pk=restaurant.pk).arrival_grace_minutes == 10
-
-
-def _logged_in(user):
-    browser = Client()
-    browser.force_login(user)
-    return browser
