@@ -58,8 +58,8 @@ class RestaurantProfile(models.Model):
         "highlights who to notify.",
     )
     notify_buffer_minutes = models.PositiveIntegerField(
-        # 3: on fresh simulated evenings (bench/notify_buffer.py) the smallest buffer that kept
-        # idle tables under 3 minutes in every one, with lobby waits still under 2.
+        # 3: on five fresh simulated evenings of each kind (bench/notify_timing.py) the only
+        # buffer that kept idle tables under 3 minutes and lobby waits under 2 on average.
         default=3,
         validators=[MaxValueValidator(30)],
         help_text="Extra minutes of lead when telling a party to head over, so it walks in "

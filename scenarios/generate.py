@@ -1,6 +1,6 @@
 """Writes the shipped simulator scenarios, so what they assume is written down and they can be
 made again exactly: `python scenarios/generate.py` (a fixed random seed per scenario). Draw 0
-is what ships; other draws are fresh evenings of the same kind (bench/notify_buffer.py uses
+is what ships; other draws are fresh evenings of the same kind (bench/notify_timing.py uses
 them to check that a setting is not tuned to the shipped three).
 
 What every scenario assumes, from how a neighbourhood bistro runs:
