@@ -21,6 +21,23 @@
     return 250 + Math.random() * Math.min(15000, 1000 * Math.pow(2, retryCount));
   };
 
+  // A socket whose opening handshake has not finished within HANDSHAKE_MS is given up and
+  // retried. Some servers take the connection but never answer (a load balancer in front of
+  // a server still starting, a network that lost the reply), and the browser would wait out
+  // its own handshake timeout, minutes, with the screen dark. Giving up a socket that is still
+  // connecting fails it with 1006, which the extension retries with the backoff above.
+  var HANDSHAKE_MS = 10000;
+  var openSocket = htmx.createWebSocket || function (url) { return new WebSocket(url); };
+  htmx.createWebSocket = function (url) {
+    var socket = openSocket(url);
+    var giveUp = setTimeout(function () {
+      if (socket.readyState === WebSocket.CONNECTING) socket.close();
+    }, HANDSHAKE_MS);
+    socket.addEventListener("open", function () { clearTimeout(giveUp); });
+    socket.addEventListener("close", function () { clearTimeout(giveUp); });
+    return socket;
+  };
+
   function indicator() {
     return document.getElementById("live-indicator");
   }

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -180,6 +181,91 @@ class AppServer:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+
+class SilentFront:
+    """A TCP relay in front of a server, standing in for a load balancer or a network: while
+    `silent`, it takes new connections and never answers them (nor passes them on); otherwise
+    it relays them to the server. `cut()` drops every connection it holds, as a network
+    would. Threads of its own, so the test can go on driving the browser."""
+
+    def __init__(self, backend_port):
+        self.backend_port = backend_port
+        self.silent = False
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._held = []
+        self._lock = threading.Lock()
+        self._open = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def _hold(self, *socks):
+        with self._lock:
+            self._held.extend(socks)
+
+    def _accept(self):
+        while self._open:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            self._hold(client)
+            if self.silent:
+                continue
+            try:
+                backend = socket.create_connection(("127.0.0.1", self.backend_port))
+            except OSError:
+                client.close()
+                continue
+            self._hold(backend)
+            for src, dst in ((client, backend), (backend, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for sock in (src, dst):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        with self._lock:
+            held, self._held = self._held, []
+        for sock in held:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def close(self):
+        self._open = False
+        self._listener.close()
+        self.cut()
+
+
+@pytest.fixture
+def silent_front():
+    """`silent_front(server)`: a SilentFront before that server, closed after the test."""
+    fronts = []
+
+    def front(server):
+        fronts.append(SilentFront(server.port))
+        return fronts[-1]
+
+    yield front
+    for front_ in fronts:
+        front_.close()
 
 
 @pytest.fixture(scope="session")

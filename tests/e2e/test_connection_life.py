@@ -142,6 +142,40 @@ def test_a_phone_coming_back_into_view_finds_out_within_seconds_that_its_socket_
     assert diner.evaluate("window.__sameDocument === true")
 
 
+def test_a_page_gives_up_a_connection_nobody_answers_and_tries_again(
+    start_server, silent_front, open_page, restaurant, join
+):
+    # Between the phone and the server something takes new connections and never answers
+    # them (a load balancer while the server behind it starts, a network that lost the
+    # reply). The browser alone would wait minutes for the handshake, the page dark.
+    server = start_server()
+    front = silent_front(server)
+    ada = elsewhere(join, "Ada")
+    diner = open_page(f"{front.url}{ada.get_absolute_url()}", phone=True)
+    expect(indicator(diner)).to_have_attribute("data-state", "live")
+    diner.evaluate("window.__sameDocument = true")
+    sockets = []
+    diner.on("websocket", lambda ws: sockets.append(ws))
+
+    front.silent = True
+    front.cut()
+    expect(indicator(diner)).to_have_attribute("data-state", "reconnecting", timeout=5000)
+    # The page's next try goes into the silence.
+    for _ in range(50):
+        if sockets:
+            break
+        diner.wait_for_timeout(100)
+    assert sockets, "the page tried again"
+    elsewhere(services.notify_party, ada.pk, None)
+    front.silent = False  # the way through is back, for new connections
+
+    # The page gives up the unanswered try after 10 s and its next one gets through.
+    expect(indicator(diner)).to_have_attribute("data-state", "live", timeout=20_000)
+    expect(diner.locator("#order-status")).to_contain_text("Head over now")
+    assert diner.evaluate("window.__sameDocument === true")
+    assert len(sockets) >= 2
+
+
 @pytest.mark.skipif(
     not (on_postgresql() and os.environ.get("REDIS_URL")),
     reason="two server processes need a shared database and Redis (PostgreSQL + REDIS_URL)",
