@@ -91,7 +91,13 @@ ASGI_APPLICATION = "config.asgi.application"
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # No persistent connections: under daphne every request runs in a thread of its own, and
+    # a connection kept per thread outlives it, so a burst would pile up connections until
+    # PostgreSQL refuses them ("too many clients") and the app stays down. Instead the number
+    # of connections a process holds is capped: MAX_CONCURRENT_REQUESTS requests at a time,
+    # plus LIVE_QUEUE_DB_THREADS for the live screens, plus one for sockets' logins (README
+    # "Database connections").
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 else:
     DATABASES = {
         "default": {
@@ -176,33 +182,22 @@ LOGGING = {
 }
 
 # Channel layer: REDIS_URL set means Redis; unset means the in-memory layer (one process
-# only, so no push crosses from one server process to another).
+# only, so no push crosses from one server process to another; every process's version check
+# still brings its screens up to date).
 #
-# RedisPubSubChannelLayer, chosen from bench/fanout.py's figures (README has the table): one
-# restaurant's change is 2 + N group sends (host, kitchen, every waiting diner), and the
-# request that made the change waits for them on commit. Per group send pub/sub is one PUBLISH;
-# RedisChannelLayer is a ZRANGE plus a Lua script. With 500 diner sockets a broadcast took
-# 60-105 ms on pub/sub against 580-820 ms on core (p95 delivery 0.08-0.17 s against 0.8-0.9 s;
-# burst throughput ~6800 against ~600 messages/s), and with its old capacity of 50 core
-# dropped a tenth of the pushes even with changes spaced out (see capacity below). Across a
-# Redis restart pub/sub keeps every socket open and re-subscribes (pushes again after ~0.5 s),
-# while on core every consumer's receive raises, so every socket on every screen closes at
-# once and all of them reconnect together. Pub/sub keeps nothing in Redis: no backlog (a screen is re-rendered
-# whole, an old message is worthless) and no group memberships to expire or to leak when a
-# server process dies, since Redis drops a dead connection's subscriptions.
+# What goes through it is small: one message per committed change, "restaurant 7 changed",
+# to that restaurant's group, which every server process with sockets of that restaurant has
+# joined once (live_queue.feeds). The screens are rendered in each process from the database.
 #
-# CHANNEL_LAYER=core selects RedisChannelLayer, kept for measuring (bench/fanout.py) and as a
+# RedisPubSubChannelLayer (the default) was chosen from bench/fanout.py's figures (README):
+# one PUBLISH per message, no queues or memberships kept in Redis (nothing to expire or to
+# leak when a server process dies), and across a Redis restart it keeps every socket open and
+# re-subscribes. CHANNEL_LAYER=core selects RedisChannelLayer, kept for measuring and as a
 # fallback; its numbers are set deliberately:
-#   capacity 1000: all sockets of one server process share ONE Redis inbox (process-local
-#     channels "specific.<process>!<socket>" map to one key), so capacity bounds the messages
-#     in flight to a whole daphne process, not to one screen. One change puts one message per
-#     socket there; 50 (the old value) silently dropped pushes as soon as a process held more
-#     than 50 screens.
-#   expiry 30 s: a screen message is stale long before then; live screens re-sync from the
-#     database every LIVE_QUEUE_RESYNC_SECONDS anyway.
-#   group_expiry 86400 s: must not be below daphne's --websocket_timeout (86400 s, daphne's
-#     default, which `make run` and the Dockerfile keep), or a host stand left open all day
-#     would silently fall out of its group while its socket is still open.
+#   capacity 1000: the messages in flight to one server process's inbox.
+#   expiry 30 s: a change message is stale long before then; the version check catches up.
+#   group_expiry 86400 s: not below daphne's --websocket_timeout (86400 s), and the feeds
+#     renew their memberships every minute anyway.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub")
 # Redis pub/sub channels are global to a Redis server (not per database number): deployments
@@ -252,8 +247,20 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# How often (seconds, with jitter) a live screen checks whether it missed an update.
+# How often (seconds, with jitter) each server process checks, in one query for all its
+# restaurants, that its live screens have not missed an update.
 LIVE_QUEUE_RESYNC_SECONDS = float(os.environ.get("LIVE_QUEUE_RESYNC_SECONDS", "3"))
+# Threads (each with one database connection) that read and render the live screens of one
+# server process, however many sockets it holds.
+LIVE_QUEUE_DB_THREADS = int(os.environ.get("LIVE_QUEUE_DB_THREADS", "2"))
+# A live page sends a heartbeat every 20 seconds; a socket sending more than this many
+# messages a second (bursts of four times as many) is closed.
+LIVE_QUEUE_SOCKET_MESSAGES_PER_SECOND = float(
+    os.environ.get("LIVE_QUEUE_SOCKET_MESSAGES_PER_SECOND", "5")
+)
+# HTTP requests one server process serves at once; the others wait their turn. Each holds a
+# database connection while it runs.
+MAX_CONCURRENT_REQUESTS = int(os.environ.get("MAX_CONCURRENT_REQUESTS", "16"))
 # How often (seconds) a live page asks the server whether its socket is still there; with no
 # answer by the next ask it drops the socket and connects again. A socket can die without
 # a close event (a phone that slept, a changed network, a frozen server), and a page would

@@ -1,42 +1,81 @@
-"""WebSocket consumers for the three live screens.
+"""WebSocket consumers for the live screens: who may watch, and a socket's own small talk.
 
-Each one: authorise, join its group, accept, then send the whole current screen read from
-the database (subscribe first, then read, so no change falls between). Afterwards it
-forwards pushed fragments, and re-reads the database when the process's one check per
-restaurant (live_queue.catch_up) finds it shows an older state version than the database's:
-a push went missing (the channel layer delivers at most once and drops messages while Redis
-is away).
+A consumer authorises its socket, accepts it and hands it to its restaurant's feed
+(live_queue.feeds), which sends the whole screen first and then what changes. Sockets never
+talk to the channel layer themselves and read nothing from the database on their own: the
+feed does both once per restaurant per process.
 """
 
-import asyncio
+import json
 import logging
-import random
+import time
 
 from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
-from orders.models import Order, RestaurantProfile
+from orders.models import RestaurantProfile
+from orders.views.fragments import queue_window
 
-from . import catch_up, groups, screens
+from . import feeds
 
 logger = logging.getLogger(__name__)
 
-# Close codes the browser sees. 4xxx are ours; the htmx extension does not retry them.
-CLOSE_NOT_FOUND = 4404  # no such order (a diner's link) or restaurant
+# Close codes the browser sees. 4xxx are ours; the page's script does not retry them.
+CLOSE_NOT_FOUND = 4404  # no such party (a diner's link) or restaurant
 CLOSE_FORBIDDEN = 4403
 # The page's heartbeat (static/js/live.js).
 HEARTBEAT_PING = "ping"
 HEARTBEAT_PONG = "pong"
+# No channel layer of their own: their restaurant's feed listens for them, once per process.
+NO_CHANNEL_LAYER = "live_queue.no-channel-layer-per-socket"
+# A client sending faster than this (messages a second, with bursts of BURST_FACTOR times
+# as many) is no page of ours: its socket is closed with 1008 (policy violation). A page
+# sends a heartbeat every 20 seconds and a host's "Show more" now and then.
+CLOSE_TOO_CHATTY = 1008
+BURST_FACTOR = 4
+# Ignored messages are logged, but at most this many a minute per process (a flood must not
+# flood the log too); the rest are counted in the next line logged.
+IGNORED_LOGGED_PER_MINUTE = 10
+
+
+class _IgnoredMessages:
+    def __init__(self):
+        self.window_start = 0.0
+        self.logged = 0
+        self.unlogged = 0
+
+    def note(self, path, text):
+        now = time.monotonic()
+        if now - self.window_start >= 60:
+            self.window_start, self.logged = now, 0
+        if self.logged >= IGNORED_LOGGED_PER_MINUTE:
+            self.unlogged += 1
+            return
+        self.logged += 1
+        more, self.unlogged = self.unlogged, 0
+        logger.warning(
+            "Ignored unexpected message on %s: %r%s",
+            path,
+            (text or "")[:200],
+            f" (and {more} more not logged)" if more else "",
+        )
+
+
+ignored_messages = _IgnoredMessages()
 
 
 class LiveScreenConsumer(AsyncWebsocketConsumer):
-    """Shared life of a live screen; subclasses say who may watch and what they see."""
+    """Shared life of a live screen; subclasses say who may watch and which screen."""
 
-    group_names = ()
+    channel_layer_alias = NO_CHANNEL_LAYER
+    screen = None  # "host", "kitchen" or "diner"
     restaurant_id = None
-    shown_version = None
-    _catching_up = None
-    _watched = False
+    order_id = None
+    window = None
+    shown = None  # what the feed last sent this socket
+    feed = None
 
     async def connect(self):
         refusal = await self.authorise()
@@ -46,108 +85,87 @@ class LiveScreenConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=refusal)
             return
-        for group in self.group_names:
-            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        await self.send_current_state()
-        catch_up.watch(self)
-        self._watched = True
+        self.feed = feeds.relay().feed(self.restaurant_id)
+        self.feed.join(self)
 
     async def disconnect(self, code):
-        if self._watched:
-            catch_up.unwatch(self)
-            self._watched = False
-        if self._catching_up is not None:
-            self._catching_up.cancel()
-        for group in self.group_names:
-            try:
-                await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception:  # Redis away: the group entry expires by itself
-                logger.info("group_discard(%s) failed on disconnect", group, exc_info=True)
+        if self.feed is not None:
+            self.feed.leave(self)
+            self.feed = None
+
+    async def dispatch(self, message):
+        # Channels' own dispatch closes stale database connections before every message (a
+        # thread hop for each heartbeat); these consumers do no database work per message.
+        await getattr(self, get_handler_name(message))(message)
 
     async def receive(self, text_data=None, bytes_data=None):
-        # The screens only listen, apart from the page's heartbeat: "ping" is answered with
-        # "pong" so the page knows its socket is alive (static/js/live.js). Anything else a
+        # The screens only listen, apart from the page's heartbeat ("ping" is answered with
+        # "pong", static/js/live.js) and what a screen asks of its own view. Anything else a
         # client sends is ignored, never trusted.
+        if not self._within_rate():
+            await self.close(code=CLOSE_TOO_CHATTY)
+            return
         if text_data == HEARTBEAT_PING:
             await self.send(text_data=HEARTBEAT_PONG)
             return
-        logger.warning(
-            "Ignored unexpected message on %s: %r",
-            self.scope.get("path"),
-            (text_data or bytes_data or "")[:200],
-        )
+        if not self.asked(text_data):
+            ignored = text_data if text_data is not None else repr(bytes_data[:200])
+            ignored_messages.note(self.scope.get("path"), ignored)
 
-    async def screen_update(self, event):
-        """A pushed screen. Not newer than what is on screen already? Drop it: older would
-        step the screen back, and the same version is already showing (the re-sync check
-        can beat the push to it)."""
-        version = event.get("version")
-        if version is not None and self.shown_version is not None and version <= self.shown_version:
-            return
-        self.shown_version = version
-        await self.send(text_data=event["html"])
+    _allowance = None
+    _allowance_at = 0.0
 
-    async def send_current_state(self):
-        version, html = await self.read_state()
-        if version is not None and self.shown_version is not None and version < self.shown_version:
-            # A newer push arrived while we were reading (the re-sync check runs beside the
-            # message handler): showing this snapshot would step the screen back.
-            return
-        self.shown_version = version
-        await self.send(text_data=html)
+    def _within_rate(self):
+        """A token bucket per socket: LIVE_QUEUE_SOCKET_MESSAGES_PER_SECOND, bursts of
+        BURST_FACTOR times that."""
+        rate = settings.LIVE_QUEUE_SOCKET_MESSAGES_PER_SECOND
+        burst = rate * BURST_FACTOR
+        now = time.monotonic()
+        if self._allowance is None:
+            self._allowance = burst
+        else:
+            self._allowance = min(burst, self._allowance + (now - self._allowance_at) * rate)
+        self._allowance_at = now
+        if self._allowance < 1:
+            return False
+        self._allowance -= 1
+        return True
 
-    def catch_up(self, version, within):
-        """The database is at `version` and this screen shows another: re-read it, after a
-        random moment of up to `within` seconds (so screens behind together do not all read
-        at once), unless a push brought it there meanwhile."""
-        if self._catching_up is not None and not self._catching_up.done():
-            return
-        self._catching_up = asyncio.ensure_future(self._catch_up(version, within))
+    def asked(self, text_data):
+        """Handle a request the screen's page may send; False if it is none."""
+        return False
 
-    async def _catch_up(self, version, within):
-        await asyncio.sleep(within * random.random())
-        if self.shown_version == version:
-            return
+    async def push(self, html):
+        """Called by the feed: send the socket part of its screen."""
         try:
-            await self.send_current_state()
-        except Exception:
-            logger.warning("Re-sync failed; the next check will try again", exc_info=True)
+            await self.send(text_data=html)
+        except Exception:  # closing meanwhile: the feed forgets it on disconnect
+            logger.debug("Push to a closing socket dropped", exc_info=True)
+
+    async def close_for_good(self):
+        await self.close(code=CLOSE_NOT_FOUND)
 
     async def authorise(self):
-        raise NotImplementedError
-
-    async def read_state(self):
-        """(state_version, html) read from the database; version first, so the html is at
-        least as new as the version we remember."""
         raise NotImplementedError
 
 
 class DinerConsumer(LiveScreenConsumer):
-    """A diner's tracking page: only the order its unguessable token names."""
+    """A diner's tracking page: only the order its unguessable link names."""
+
+    screen = "diner"
 
     async def authorise(self):
         token = self.scope["url_route"]["kwargs"]["token"]
-        found = await database_sync_to_async(
-            lambda: Order.objects.filter(public_token=token).values("pk", "restaurant_id").first()
-        )()
+        found = await feeds.relay().order_for_token(token)
         if found is None:
             return CLOSE_NOT_FOUND
-        self.token = token
-        self.restaurant_id = found["restaurant_id"]
-        self.group_names = (groups.diner(found["pk"]),)
+        self.order_id, self.restaurant_id = found
         return None
-
-    @database_sync_to_async
-    def read_state(self):
-        version = screens.state_version(self.restaurant_id)
-        return version, screens.diner_html_for_token(self.token)
 
 
 class StaffConsumer(LiveScreenConsumer):
     """Host stand and kitchen: a logged-in member of that restaurant's staff only."""
-
-    group_for = None
 
     async def authorise(self):
         slug = self.scope["url_route"]["kwargs"]["slug"]
@@ -161,25 +179,51 @@ class StaffConsumer(LiveScreenConsumer):
         if not allowed:
             return CLOSE_FORBIDDEN
         self.restaurant_id = restaurant.pk
-        self.group_names = (type(self).group_for(restaurant.pk),)
         return None
 
 
 class HostConsumer(StaffConsumer):
-    group_for = staticmethod(groups.host_stand)
+    screen = "host"
 
-    @database_sync_to_async
-    def read_state(self):
-        version = screens.state_version(self.restaurant_id)
-        restaurant = RestaurantProfile.objects.get(pk=self.restaurant_id)
-        return version, screens.host_html(restaurant)
+    async def connect(self):
+        # As many queue rows as the page shows (static/js/live.js says so on reconnect).
+        self.window = queue_window(_query_value(self.scope, "rows"))
+        await super().connect()
+
+    def asked(self, text_data):
+        """"Show more" (ws-send): {"rows": N, "HEADERS": {...}}."""
+        try:
+            asked = json.loads(text_data or "")
+            rows = asked["rows"] if isinstance(asked, dict) else None
+        except (ValueError, KeyError, TypeError):
+            return False
+        if isinstance(rows, bool) or not isinstance(rows, (int, str)):
+            return False
+        self.window = queue_window(rows)
+        if self.feed is not None:
+            self.feed.resize(self)
+        return True
 
 
 class KitchenConsumer(StaffConsumer):
-    group_for = staticmethod(groups.kitchen)
+    screen = "kitchen"
 
-    @database_sync_to_async
-    def read_state(self):
-        version = screens.state_version(self.restaurant_id)
-        restaurant = RestaurantProfile.objects.get(pk=self.restaurant_id)
-        return version, screens.kitchen_html(restaurant)
+
+def _query_value(scope, name):
+    from urllib.parse import parse_qs
+
+    try:
+        values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name)
+    except ValueError:
+        return None
+    return values[0] if values else None
+
+
+class NoSuchScreen(AsyncWebsocketConsumer):
+    """A socket path that is no screen: accepted and closed with "not found"."""
+
+    channel_layer_alias = NO_CHANNEL_LAYER
+
+    async def connect(self):
+        await self.accept()
+        await self.close(code=CLOSE_NOT_FOUND)

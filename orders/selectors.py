@@ -1,11 +1,16 @@
 """Read-side queries for the screens. Each screen's state is built with a fixed number of
-queries, however long the queue is."""
+queries, however long the queue is.
+
+A diner's live pieces (their status, place, wait, kitchen note and actions) are small frozen
+values: a piece's HTML depends on its value alone, so two diners with the same value share
+one rendering, and a piece whose value did not change is not sent again."""
 
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q
+from django.urls import reverse
 
 from . import clock, estimates, timing
 from .models import (
@@ -78,6 +83,8 @@ class QueueSnapshot:
     waits_by_size: list = field(default_factory=list)  # [(largest party, minutes or None)]
     next_joiner_wait: int = 0
     learned_from: int = 0  # past sittings the dining times were learned from
+    orders: list = field(default_factory=list)  # every active party, as read
+    plan: object = None  # timing.Plan: who sits where and when
 
     @property
     def waiting_count(self):
@@ -129,6 +136,7 @@ def queue_snapshot(restaurant_or_id, *, with_items=False, now=None):
     snap.seated.sort(key=lambda o: (o.seated_at_time or now, o.pk))
 
     plan = timing.plan(restaurant, orders, now, tables=tables)
+    snap.orders, snap.plan = orders, plan
     snap.learned_from = plan.times.sample_count
     seated_at = {o.table_id: o for o in snap.seated}
     tables_by_pk = {t.pk: t for t in tables}
@@ -141,6 +149,9 @@ def queue_snapshot(restaurant_or_id, *, with_items=False, now=None):
         table.frees_in_minutes = (
             estimates.minutes_until(free_at[table.pk], now) if table.state != "free" else 0
         )
+    for order in snap.seated:
+        # From the tables already read, so a screen showing "T4" costs no query per party.
+        order.table = tables_by_pk.get(order.table_id)
     for order in orders:
         order.waited_minutes = _minutes_between(order.joined_at, now)
         order.seated_minutes = _minutes_between(order.seated_at_time, now)
@@ -197,19 +208,21 @@ def _minutes_to(moment, now):
 
 
 def kitchen_tickets(restaurant, now=None):
-    """The kitchen's tickets, in the order they should be fired: every party told to head
-    over, and every party still waiting whose food takes longer than its trip, once its
-    projected fire time is near (or the kitchen already started it). Five queries."""
-    now = now or clock.now()
-    restaurant = RestaurantProfile.objects.get(pk=restaurant.pk)
-    orders = timing.active_orders(restaurant, with_items=True)
-    plan = timing.plan(restaurant, orders, now)
+    """The kitchen's tickets, in the order they should be fired. Six queries."""
+    return kitchen_tickets_from(queue_snapshot(restaurant, with_items=True, now=now))
+
+
+def kitchen_tickets_from(snap):
+    """The kitchen's tickets from a snapshot read `with_items`, in the order they should be
+    fired: every party told to head over, and every party still waiting whose food takes
+    longer than its trip, once its projected fire time is near (or the kitchen already
+    started it)."""
+    now, restaurant, plan = snap.now, snap.restaurant, snap.plan
     lookahead = now + timedelta(minutes=KITCHEN_LOOKAHEAD_MINUTES)
     tickets = []
-    for order in orders:
+    for order in snap.orders:
         if order.status == OrderStatus.READY:
             continue
-        order.restaurant = restaurant
         items = list(order.items.all())
         longest = max((i.menu_item.estimated_prep_time_minutes for i in items), default=0)
         arrival = plan.projected_arrival(order)
@@ -243,22 +256,6 @@ class DinerView:
     parties_ahead: int | None
     estimated_wait_minutes: int | None
 
-    step_labels = ("In the queue", "Head over", "Seated", "Done")
-
-    @property
-    def step(self):
-        """Where the party is on the diner's four-step indicator (0 when it ended early)."""
-        status = self.order.status
-        if status == OrderStatus.IN_QUEUE:
-            return 1
-        if status in HEADING_OVER_STATUSES:
-            return 2
-        if status == OrderStatus.READY:
-            return 3
-        if status == OrderStatus.COMPLETED:
-            return 4
-        return 0
-
 
 def _diner_view(order, estimated, items=None):
     position = order.queue_position if order.status == OrderStatus.IN_QUEUE else None
@@ -288,16 +285,124 @@ def diner_view(token, now=None):
     return _diner_view(order, estimated, items)
 
 
-def diner_views_from_snapshot(snap):
-    """The live part of every waiting and notified diner's page, from one snapshot."""
-    return [
-        _diner_view(order, getattr(order, "estimated_wait_minutes", None))
-        for order in snap.waiting + snap.heading_over
-    ]
+# ---------------------------------------------------------------------------------------
+# The live pieces of a diner's page
 
 
-def diner_views_for_orders(order_ids):
-    """Diner views of orders that are no longer in the queue (seated, left, no-show...)."""
+STEP_LABELS = ("In the queue", "Head over", "Seated", "Done")
+
+
+def _step(status):
+    """Where the party is on the diner's four-step indicator (0 when it ended early)."""
+    if status == OrderStatus.IN_QUEUE:
+        return 1
+    if status in HEADING_OVER_STATUSES:
+        return 2
+    if status == OrderStatus.READY:
+        return 3
+    if status == OrderStatus.COMPLETED:
+        return 4
+    return 0
+
+
+@dataclass(frozen=True)
+class DinerStatus:
+    """The banner: waiting, head over now (with the time to be there), seated, or ended."""
+
+    code: str
+    status: str
+    target_arrival: datetime | None
+    restaurant_name: str
+    restaurant_url: str
+
+    step_labels = STEP_LABELS
+
+    @property
+    def heading_over(self):
+        return self.status in HEADING_OVER_STATUSES
+
+    @property
+    def step(self):
+        return _step(self.status)
+
+    @property
+    def title(self):
+        return f"{'Head over now! · ' if self.heading_over else ''}{self.code} · {self.restaurant_name}"
+
+
+@dataclass(frozen=True)
+class DinerPosition:
+    """The party's place in the queue (None once it is no longer waiting)."""
+
+    position: int | None
+
+    @property
+    def parties_ahead(self):
+        return None if self.position is None else self.position - 1
+
+
+@dataclass(frozen=True)
+class DinerWait:
+    """Minutes until the party is projected to sit down (None: not known)."""
+
+    minutes: int | None
+
+
+@dataclass(frozen=True)
+class DinerKitchenNote:
+    kitchen_started: bool
+
+
+@dataclass(frozen=True)
+class DinerActions:
+    can_leave: bool
+    leave_url: str
+
+
+@dataclass(frozen=True)
+class DinerScreen:
+    """Everything on a diner's page that changes while they watch it, piece by piece."""
+
+    status: DinerStatus
+    position: DinerPosition
+    wait: DinerWait
+    kitchen: DinerKitchenNote
+    actions: DinerActions
+
+
+def diner_screen(view):
+    """The live pieces of one diner's page, from a DinerView."""
+    order = view.order
+    restaurant = order.restaurant
+    waiting = order.status == OrderStatus.IN_QUEUE
+    return DinerScreen(
+        status=DinerStatus(
+            code=order.order_code,
+            status=str(order.status),
+            target_arrival=order.target_arrival_time if order.is_heading_over else None,
+            restaurant_name=restaurant.name,
+            restaurant_url=restaurant.get_absolute_url(),
+        ),
+        position=DinerPosition(view.position if waiting else None),
+        wait=DinerWait(view.estimated_wait_minutes if waiting else None),
+        kitchen=DinerKitchenNote(bool(waiting and order.fired_at)),
+        actions=DinerActions(
+            can_leave=order.can_leave,
+            leave_url=reverse("diner:leave", args=[order.public_token]),
+        ),
+    )
+
+
+def diner_screens_from_snapshot(snap):
+    """{order id: DinerScreen} of every waiting and notified party, from one snapshot."""
+    return {
+        order.pk: diner_screen(_diner_view(order, getattr(order, "estimated_wait_minutes", None)))
+        for order in snap.waiting + snap.heading_over + snap.seated
+    }
+
+
+def diner_screens_for_orders(order_ids):
+    """DinerScreens of orders that may no longer be active (seated, left, no-show...).
+    One query."""
     orders = Order.objects.select_related("restaurant").filter(pk__in=list(order_ids))
-    return [_diner_view(order, None) for order in orders]
-
+    return {order.pk: diner_screen(_diner_view(order, None)) for order in orders}

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from .. import selectors, services
 from ..forms import JoinForm, TravelForm
 from ..models import Order, RestaurantProfile
-from .fragments import DINER_FRAGMENTS, diner_context, render_fragments
+from .fragments import diner_context
 
 
 @require_safe
@@ -105,9 +105,8 @@ def travel(request, token):
         except services.QueueError as refusal:
             status, message = refusal.status_code, refusal.message
     if request.headers.get("HX-Request") == "true":
-        context = _diner_context_or_404(token)
-        body = render_fragments(DINER_FRAGMENTS, context, request)
-        body += render_to_string(
+        # The message alone: the wait this changes reaches the page through its live socket.
+        body = render_to_string(
             "diner/_travel_message.html",
             {"oob": True, "message": message or _travel_saved(form), "error": status != 200},
             request,

@@ -1,49 +1,115 @@
-"""The pieces each screen is made of. A page renders them whole; an htmx action answers with
-them; live_queue pushes them. Every fragment's root element has a stable id."""
+"""The pieces each screen is made of. A page renders them whole; live_queue renders the same
+templates for its pushes, piece by piece and row by row. Every piece's and every row's root
+element has a stable id, which is how a push finds what it replaces."""
 
 from django.template.loader import render_to_string
 
-from .. import clock, selectors
+from .. import selectors
 
-HOST_FRAGMENTS = (
+# The host stand: sections the page is made of (and a (re)connecting socket is sent), the
+# pieces inside them, and the lists whose rows are pushed one by one.
+HOST_SECTIONS = (
     "staff/_host_summary.html",
     "staff/_host_tables.html",
     "staff/_host_queue.html",
     "staff/_host_heading_over.html",
     "staff/_host_seated.html",
 )
+HOST_PIECES = (
+    "staff/_host_summary.html",
+    "staff/_tables_head.html",
+    "staff/_queue_head.html",
+    "staff/_queue_more.html",
+    "staff/_heading_head.html",
+    "staff/_seated_head.html",
+)
+# (list id, row template, the context's rows, the name a row has in its template)
+HOST_LISTS = (
+    ("table-cards", "staff/_table_card.html", "tables", "table"),
+    ("queue-rows", "staff/_queue_row.html", "queue_rows", "order"),
+    ("heading-rows", "staff/_heading_row.html", "heading_rows", "order"),
+    ("seated-rows", "staff/_seated_row.html", "seated_rows", "order"),
+)
 # The host stand's Room and timing form: sent back to its own save, never pushed, so a
 # live update never wipes what a host is typing in it.
 ROOM_FORM = "staff/_room_settings_form.html"
-KITCHEN_FRAGMENTS = ("staff/_kitchen_tickets.html",)
-DINER_FRAGMENTS = (
-    "diner/_order_status.html",
-    "diner/_order_position.html",
-    "diner/_order_actions.html",
+
+KITCHEN_SECTIONS = ("staff/_kitchen_tickets.html",)
+KITCHEN_PIECES = ("staff/_kitchen_status.html",)
+KITCHEN_LISTS = (("ticket-list", "staff/_kitchen_ticket.html", "tickets", "ticket"),)
+
+# A diner's page: (template, the DinerScreen field it renders from, shared). A shared piece's
+# value says nothing about who the diner is (a place in line, a wait), so one rendering
+# serves every diner with that value.
+DINER_PIECES = (
+    ("diner/_order_status.html", "status", False),
+    ("diner/_order_position.html", "position", True),
+    ("diner/_order_wait.html", "wait", True),
+    ("diner/_order_kitchen_note.html", "kitchen", True),
+    ("diner/_order_actions.html", "actions", False),
 )
 
+# The host stand shows this many waiting parties at first, and this many more each time the
+# host asks: a page stays small however long the queue is.
+QUEUE_PAGE = 25
+QUEUE_MAX_ROWS = 2000
 
-def host_context(restaurant):
-    return {"restaurant": restaurant, "snap": selectors.queue_snapshot(restaurant)}
+
+def queue_window(raw):
+    """How many queue rows a host asked to see (?rows=), rounded up to whole pages."""
+    try:
+        rows = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return QUEUE_PAGE
+    rows = max(QUEUE_PAGE, min(rows, QUEUE_MAX_ROWS))
+    return -(-rows // QUEUE_PAGE) * QUEUE_PAGE
+
+
+def host_context_from(snap, window=QUEUE_PAGE):
+    rows = snap.waiting[:window]
+    return {
+        "restaurant": snap.restaurant,
+        "snap": snap,
+        "tables": snap.tables,
+        "queue_rows": rows,
+        "heading_rows": snap.heading_over,
+        "seated_rows": snap.seated,
+        "window": window,
+        "queue_hidden": snap.waiting_count - len(rows),
+        "queue_step": QUEUE_PAGE,
+        "next_window": window + QUEUE_PAGE,
+    }
+
+
+def host_context(restaurant, window=QUEUE_PAGE):
+    return host_context_from(selectors.queue_snapshot(restaurant), window)
+
+
+def kitchen_context_from(snap):
+    return {
+        "restaurant": snap.restaurant,
+        "tickets": selectors.kitchen_tickets_from(snap),
+        "now": snap.now,
+    }
 
 
 def kitchen_context(restaurant):
-    now = clock.now()
-    return {
-        "restaurant": restaurant,
-        "tickets": selectors.kitchen_tickets(restaurant, now=now),
-        "now": now,
-    }
+    return kitchen_context_from(selectors.queue_snapshot(restaurant, with_items=True))
 
 
 def diner_context(token):
     view = selectors.diner_view(token)
-    return {"view": view, "order": view.order, "restaurant": view.order.restaurant}
+    return {
+        "view": view,
+        "order": view.order,
+        "restaurant": view.order.restaurant,
+        "screen": selectors.diner_screen(view),
+    }
 
 
-def render_fragments(templates, context, request=None, *, oob=True):
-    context = {**context, "oob": oob}
-    return "".join(render_to_string(name, context, request=request) for name in templates)
+def render_piece(template, name, value):
+    """One live piece, from its value alone (no request: nothing else may change it)."""
+    return render_to_string(template, {name: value})
 
 
 def render_flash(message, level="error", request=None):

@@ -1,25 +1,25 @@
 """The host stand and the kitchen display. Each action parses the request, calls one
-service, and answers with the screen's fragments (htmx) or a redirect back (plain HTTP)."""
+service, and answers with a short message (htmx: the screen itself changes through its live
+socket, which hears of every committed change) or a redirect back (plain HTTP)."""
 
 from django.contrib import messages
 from django.contrib.auth.views import LoginView
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from .. import selectors, services
 from ..forms import RoomSettingsForm
-from ..models import DiningTable, Order
+from ..models import DiningTable, Order, RestaurantProfile
 from .access import staff_of_restaurant
 from .fragments import (
-    HOST_FRAGMENTS,
-    KITCHEN_FRAGMENTS,
     ROOM_FORM,
     host_context,
     kitchen_context,
+    queue_window,
     render_flash,
-    render_fragments,
 )
 
 
@@ -45,20 +45,28 @@ def home(request):
     return render(request, "staff/home.html", {"restaurants": restaurants})
 
 
-def _host_page_context(restaurant):
-    """The host stand's fragments plus its Room and timing form (not part of any push)."""
-    context = host_context(restaurant)
-    restaurant = context["snap"].restaurant
+def _room_form_context(restaurant):
+    """The host stand's Room and timing form, filled in with what is saved now."""
     sizes = selectors.table_sizes(restaurant)
-    context["room_form"] = RoomSettingsForm.for_restaurant(
-        restaurant, sizes, services.room_fingerprint(restaurant, sizes)
-    )
+    return {
+        "restaurant": restaurant,
+        "room_form": RoomSettingsForm.for_restaurant(
+            restaurant, sizes, services.room_fingerprint(restaurant, sizes)
+        ),
+    }
+
+
+def _host_page_context(restaurant, window):
+    """The host stand's sections plus its Room and timing form (not part of any push)."""
+    context = host_context(restaurant, window)
+    context.update(_room_form_context(context["snap"].restaurant))
     return context
 
 
 @staff_of_restaurant
 def host_stand(request, restaurant):
-    return render(request, "staff/host.html", _host_page_context(restaurant))
+    window = queue_window(request.GET.get("rows"))
+    return render(request, "staff/host.html", _host_page_context(restaurant, window))
 
 
 @staff_of_restaurant
@@ -83,21 +91,29 @@ ORDER_ACTIONS = {
 def _screen_response(
     request, restaurant, screen, *, message=None, refusal=None, status=200, room_form=False
 ):
-    """The screen after an action. `room_form`: the host stand's Room and timing form is
-    sent back too, showing what is saved now (it is never part of a push)."""
-    if screen == "kitchen":
-        templates, context, page = KITCHEN_FRAGMENTS, kitchen_context(restaurant), "staff/kitchen.html"
-    else:
-        templates, context, page = HOST_FRAGMENTS, _host_page_context(restaurant), "staff/host.html"
-        if room_form:
-            templates = (*templates, ROOM_FORM)
+    """The answer to an action. htmx: the message alone, since the screen itself changes
+    through its live socket (rendering it here would make every click as slow as the queue
+    is long); `room_form` sends the host stand's Room and timing form back too, showing what
+    is saved now (it is never part of a push). Plain HTTP: back to the screen, or the whole
+    current screen with the refusal and its status code."""
     if request.headers.get("HX-Request") == "true":
-        body = render_fragments(templates, context, request)
+        body = ""
         if refusal or message:
-            body += render_flash(refusal or message, "error" if refusal else "success", request)
-        return HttpResponse(body, status=status)
+            body = render_flash(refusal or message, "error" if refusal else "success", request)
+        if room_form:
+            saved = RestaurantProfile.objects.get(pk=restaurant.pk)  # as the save left it
+            body += render_to_string(ROOM_FORM, {**_room_form_context(saved), "oob": True}, request)
+        response = HttpResponse(body, status=status)
+        if status == 409:
+            # Refused because the screen was behind what is saved: static/js/live.js takes
+            # a new socket, whose first message is the whole screen as it is now.
+            response["HX-Trigger"] = "screen-behind"
+        return response
     if refusal:
-        # Plain HTTP: show the refusal on the whole, current screen with the real status code.
+        if screen == "kitchen":
+            context, page = kitchen_context(restaurant), "staff/kitchen.html"
+        else:
+            context, page = _host_page_context(restaurant, queue_window(None)), "staff/host.html"
         context["flash"] = {"message": refusal, "level": "error"}
         return render(request, page, context, status=status)
     if message:

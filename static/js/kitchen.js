@@ -6,7 +6,7 @@
   var offset = 0; // server time minus this device's time, in ms
 
   function syncClock() {
-    var section = document.getElementById("kitchen-tickets");
+    var section = document.getElementById("kitchen-status");
     if (section && section.dataset.serverNow) {
       offset = Date.parse(section.dataset.serverNow) - Date.now();
     }

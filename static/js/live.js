@@ -6,9 +6,13 @@
  * retried here, except ours that are final: 4403 (not allowed) and 4404 (unknown). On every
  * (re)connect the server sends the whole screen, so nothing stale survives a reconnect.
  *
- * A push replaces whole fragments by id, so anything a person types lives outside them (the
- * host stand's forms do); the page's scroll needs no help, since htmx inserts a fragment's
- * new version before removing the old one and the browser's scroll anchoring keeps the place.
+ * A push replaces pieces and rows by id, so anything a person types lives outside them (the
+ * host stand's forms do); the page's scroll needs no help, since a push replaces only the
+ * rows that changed and the browser's scroll anchoring keeps the place.
+ *
+ * What a screen shows of itself (how many queue rows the host asked for) is in elements with
+ * data-ws-param / data-ws-value: each (re)connect asks for the same, so the whole screen a
+ * reconnect sends is the one the person was looking at.
  */
 (function () {
   "use strict";
@@ -28,8 +32,16 @@
   // connecting fails it with 1006, which the extension retries with the backoff above.
   var HANDSHAKE_MS = 10000;
   var openSocket = htmx.createWebSocket || function (url) { return new WebSocket(url); };
+  function withScreenParams(url) {
+    var params = [];
+    document.querySelectorAll("[data-ws-param]").forEach(function (el) {
+      params.push(encodeURIComponent(el.dataset.wsParam) + "=" + encodeURIComponent(el.dataset.wsValue || ""));
+    });
+    if (!params.length) return url;
+    return url.split("?")[0] + "?" + params.join("&");
+  }
   htmx.createWebSocket = function (url) {
-    var socket = openSocket(url);
+    var socket = openSocket(withScreenParams(url));
     var giveUp = setTimeout(function () {
       if (socket.readyState === WebSocket.CONNECTING) socket.close();
     }, HANDSHAKE_MS);
@@ -93,6 +105,12 @@
   });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") heartbeat.askNow();
+  });
+  // A button the server refused because the screen was behind (409, "already heading
+  // over"): the server says so (HX-Trigger: screen-behind) and the page takes a new socket,
+  // whose first message is the whole screen as it is now.
+  document.addEventListener("screen-behind", function () {
+    heartbeat.renew();
   });
 
   /* Heartbeat. A socket can die without a close event: a phone that slept, a network that
@@ -178,6 +196,9 @@
     });
 
     return {
+      renew: function () {
+        if (wrapper) dropDeadSocket();
+      },
       askNow: function () {
         if (!wrapper) return;
         var wait = Math.min(WAKE_ANSWER_MS, every());

@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 
 import pytest
 from asgiref.sync import sync_to_async
+from bs4 import BeautifulSoup, Tag
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
@@ -43,6 +44,28 @@ def consumer_threads_close_their_connections():
     connections.settings["default"]["CONN_MAX_AGE"] = 0
     yield
     connections.settings["default"]["CONN_MAX_AGE"] = previous
+
+
+@pytest.fixture(autouse=True)
+def no_quiet_period_left_from_another_test():
+    """A publish that failed (Redis away) makes the next few seconds' changes skip
+    publishing; each test starts without that."""
+    from live_queue import broadcast
+
+    broadcast.reset_quiet_period()
+
+
+@pytest.fixture(autouse=True)
+async def live_feeds_stop_after_each_test():
+    """Each test has an event loop of its own: its feeds stop with it, and the live side's
+    database threads close their connections (or PostgreSQL could not drop the test
+    database at the end)."""
+    yield
+    from live_queue.database import workers
+    from live_queue.feeds import close_relay
+
+    await close_relay()
+    workers.shutdown()
 
 
 @pytest.fixture
@@ -134,17 +157,65 @@ def top_level_ids(html):
     return parser.ids
 
 
+class Page:
+    """A live screen as the browser holds it: the whole screen a (re)connect sends, with each
+    push applied the way the htmx WebSocket extension applies it: every top-level element of
+    a message swapped by its id, or as its hx-swap-oob says ("delete", "beforeend:#list",
+    "beforebegin:#row"). A push naming something the page does not have is recorded in
+    `missing` (the browser would log htmx:oobErrorNoTarget): it means the server lost track of
+    what the page shows."""
+
+    def __init__(self, html=""):
+        self.soup = BeautifulSoup(html, "html.parser")
+        self.missing = []
+
+    def apply(self, html):
+        for element in [c for c in BeautifulSoup(html, "html.parser").children if isinstance(c, Tag)]:
+            how = element.attrs.pop("hx-swap-oob", "true")
+            if ":" in how:
+                style, selector = how.split(":", 1)
+            else:
+                style, selector = ("outerHTML" if how == "true" else how), f"#{element['id']}"
+            target = self.soup.select_one(selector)
+            if target is None:
+                self.missing.append(selector)
+            elif style == "outerHTML":
+                target.replace_with(element)
+            elif style == "delete":
+                target.decompose()
+            elif style == "beforeend":
+                for child in list(element.children):
+                    target.append(child.extract())
+            elif style == "beforebegin":
+                for child in list(element.children):
+                    target.insert_before(child.extract())
+            else:
+                raise AssertionError(f"a push asks for a swap the page does not expect: {how}")
+
+    def ids_in(self, list_id):
+        """The ids of a list's rows, in order."""
+        return [row["id"] for row in self.soup.select(f"#{list_id} > [id]")]
+
+    def __str__(self):
+        return str(self.soup)
+
+
 class Screen:
-    """One open live screen as a browser keeps it: the whole screen it was last sent. When the
-    server closes the socket (a consumer that died with Redis, say) it connects again, as
-    static/js/live.js does, and takes the fresh snapshot."""
+    """One open live screen as a browser keeps it (a Page): the whole screen it is sent on
+    connecting, then every push applied. When the server closes the socket (a consumer that
+    died with Redis, say) it connects again, as static/js/live.js does, and takes the fresh
+    whole screen."""
 
     def __init__(self, path, cookie=None):
         self.path = path
         self.cookie = cookie
         self.socket = None
-        self.html = ""
+        self.page = Page()
         self.reconnects = 0
+
+    @property
+    def html(self):
+        return str(self.page)
 
     async def open(self, within=10):
         deadline = asyncio.get_running_loop().time() + within
@@ -153,9 +224,9 @@ class Screen:
             try:
                 ok, _ = await self.socket.connect(timeout=2)
                 if ok:
-                    self.html = await self.socket.receive_from(timeout=2)
+                    self.page = Page(await self.socket.receive_from(timeout=2))
                     return self
-            except Exception:  # refused while Redis is away: try again
+            except Exception:  # refused: try again
                 pass
             await self._drop()
             assert asyncio.get_running_loop().time() < deadline, f"{self.path} never connected"
@@ -169,14 +240,23 @@ class Screen:
             missing = [text for text in texts if text not in self.html]
             assert remaining > 0, f"{self.path} still does not show {missing} after {within}s"
             try:
-                self.html = await self.socket.receive_from(timeout=remaining)
-            except asyncio.TimeoutError:
-                continue
+                # receive_nothing first: the communicator's receive_from cancels the
+                # application when it times out.
+                if await self.socket.receive_nothing(timeout=min(remaining, 0.2)):
+                    continue
+                self.page.apply(await self.socket.receive_from())
             except Exception:  # the server closed the socket (or the consumer died)
                 await self._drop()
                 self.reconnects += 1
                 await self.open(within=max(remaining, 0.5))
+        assert not self.page.missing, f"pushes named what the page did not have: {self.page.missing}"
         return self.html
+
+    async def heard_everything(self, quiet=0.5):
+        """Apply every push until none has come for `quiet` seconds."""
+        while not await self.socket.receive_nothing(timeout=quiet):
+            self.page.apply(await self.socket.receive_from())
+        assert not self.page.missing, f"pushes named what the page did not have: {self.page.missing}"
 
     async def _drop(self):
         try:

@@ -71,8 +71,7 @@ async def test_pushes_reach_the_open_screens_again_once_redis_is_back(
     private_redis.kill()
     await asyncio.sleep(0.5)
     private_redis.start()
-    await subscribed_again(private_redis, layer_on_private_redis, groups.host_stand(restaurant.pk))
-    await subscribed_again(private_redis, layer_on_private_redis, groups.diner(ada.pk))
+    await subscribed_again(private_redis, layer_on_private_redis, groups.restaurant(restaurant.pk))
 
     await sync_to_async(services.notify_party)(ada.pk, None)
 

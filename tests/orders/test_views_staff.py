@@ -245,9 +245,9 @@ def test_host_stand_shows_the_queue_in_order_and_the_room(host, restaurant, even
     priya, jonas = evening["priya"], evening["jonas"]
     # position, code, name (and phone), a "Notify now" flag (tables are free), party size
     # and the table it is projected to get, time waited, quoted wait
-    assert f"1 {priya.order_code} Priya +44 7700 900123 Notify now 2 T" in page
-    assert f"12 min {priya.quoted_wait_minutes} min" in page
-    assert f"2 {jonas.order_code} Jonas Notify now 5 T" in page
+    assert f"Place 1 {priya.order_code} Priya +44 7700 900123 Notify now Party of 2 T" in page
+    assert f"Waited 12 min Quoted {priya.quoted_wait_minutes} min" in page
+    assert f"Place 2 {jonas.order_code} Jonas Notify now Party of 5 T" in page
     assert page.index("Priya") < page.index("Jonas")
     assert "Queue (2)" in page
     assert "Tables occupied 1 / 4" in page
@@ -315,17 +315,18 @@ def test_button_as_a_plain_form_acts_and_goes_back_to_the_screen(
 
 
 @pytest.mark.parametrize("action, before, after, screen, told", ACTIONS, ids=ACTION_IDS)
-def test_button_through_htmx_answers_with_the_screens_fragments(
+def test_button_through_htmx_answers_with_the_message_and_leaves_the_screen_to_its_socket(
     host, restaurant, party_in, action, before, after, screen, told
 ):
+    """The screen itself changes through its live socket; the click's answer is only the
+    message, so a click costs the same however long the queue is."""
     order = party_in(before)
     response = host.post(action_url(order, action), {"screen": screen}, **HTMX)
     assert response.status_code == 200
     body = response.content.decode()
     assert "<html" not in body  # fragments, not a page
-    assert SCREEN_FRAGMENT[screen] in body
-    assert 'hx-swap-oob="true"' in body
-    assert '<div id="flash" hx-swap-oob="true"' in body
+    assert SCREEN_FRAGMENT[screen] not in body
+    assert body.lstrip().startswith('<div id="flash" hx-swap-oob="true"')
     assert told.format(code=order.order_code) in text_of(response)
     assert fresh(order).status == after
 
@@ -379,8 +380,10 @@ def test_host_opens_and_closes_the_queue(host, restaurant, accepting, is_open, t
     assert told in text_of(host.get(response["Location"]))
     htmx = host.post(url, {"accepting": accepting}, **HTMX)
     assert htmx.status_code == 200
-    assert 'id="host-summary"' in htmx.content.decode()
-    assert ("Open the queue" if not is_open else "Close the queue") in text_of(htmx)
+    assert told in text_of(htmx)
+    assert ("Open the queue" if not is_open else "Close the queue") in text_of(
+        host.get(response["Location"])
+    )
 
 
 def test_closing_the_queue_shows_diners_it_is_closed(host, restaurant, menu):
@@ -401,7 +404,6 @@ def test_second_notify_of_the_same_party_is_refused_inline(host, party_in):
     body = response.content.decode()
     assert '<div id="flash" hx-swap-oob="true"' in body
     assert f"Priya ({order.order_code}) is already heading over." in text_of(response)
-    assert 'id="host-queue"' in body  # the screen is brought up to date as well
     assert history() == before
 
 
@@ -479,7 +481,6 @@ def test_kitchen_cannot_prepare_a_ticket_twice(host, party_in):
     host.post(action_url(order, "prepare"), {"screen": "kitchen"}, **HTMX)
     response = host.post(action_url(order, "prepare"), {"screen": "kitchen"}, **HTMX)
     assert response.status_code == 409
-    assert 'id="kitchen-tickets"' in response.content.decode()
     assert "is already preparing" in text_of(response)
 
 
@@ -682,6 +683,6 @@ def test_host_checks_in_a_party_that_arrived_before_its_table(host, restaurant, 
     response = host.post(action_url(amelia, "arrived"), **HTMX)
     assert response.status_code == 200
     assert "is here and waits for the next table" in text_of(response)
-    assert "Here since" in text_of(response)
+    assert "Here since" in text_of(host.get(host_url(restaurant)))
     amelia.refresh_from_db()
     assert amelia.arrived_at is not None
