@@ -55,7 +55,7 @@ TOKENS_KEPT = 100_000
 
 class RestaurantFeed:
     """One restaurant's screens in this process: its watchers, its latest state, and the one
-    task that reads and delivers."""
+    task that reads and delivers. Only that task touches the state, so it needs no lock."""
 
     def __init__(self, relay, restaurant_id):
         self.relay = relay
@@ -65,6 +65,8 @@ class RestaurantFeed:
         self.hosts = set()
         self.kitchens = set()
         self.diners = defaultdict(set)  # order id -> sockets
+        self.joining = set()  # sockets waiting for their whole screen
+        self.resized = set()  # host stands that asked for another number of queue rows
         self.stale = True  # the database may hold a newer state than self.state
         self.task = None
         self.idle_since = None
@@ -80,13 +82,16 @@ class RestaurantFeed:
             self.kitchens.add(socket)
         else:
             self.diners[socket.order_id].add(socket)
+        self.joining.add(socket)
         self.idle_since = None
         self.wake()
 
     def leave(self, socket):
         self.hosts.discard(socket)
         self.kitchens.discard(socket)
-        watchers = self.diners.get(getattr(socket, "order_id", None))
+        self.joining.discard(socket)
+        self.resized.discard(socket)
+        watchers = self.diners.get(socket.order_id)
         if watchers is not None:
             watchers.discard(socket)
             if not watchers:
@@ -96,7 +101,9 @@ class RestaurantFeed:
 
     def resize(self, socket):
         """A host stand asked for more (or fewer) queue rows."""
-        self.wake()
+        if socket in self.hosts:
+            self.resized.add(socket)
+            self.wake()
 
     @property
     def watched(self):
@@ -119,25 +126,10 @@ class RestaurantFeed:
         if self.task is None or self.task.done():
             self.task = asyncio.ensure_future(self._work())
 
-    def _needs_work(self):
-        if self.stale:
-            return True
-        return any(socket.shown is None or self._behind(socket) for socket in self.sockets())
-
-    def _behind(self, socket):
-        state = self.state
-        if state is None:
-            return True
-        if socket.screen == "host":
-            return state.host.get(socket.window) is not socket.shown
-        if socket.screen == "kitchen":
-            return state.kitchen is not socket.shown
-        return state.diners.get(socket.order_id) is not socket.shown
-
     async def _work(self):
         loop = self.relay.loop
-        while self.watched and self._needs_work():
-            joining = any(socket.shown is None for socket in self.sockets())
+        while self.watched and (self.stale or self.joining or self.resized):
+            joining, resized = set(self.joining), set(self.resized)
             read = self.stale or self.state is None
             if not read and joining and loop.time() - self.checked_at > FRESH_SECONDS:
                 read = await self._is_behind()
@@ -145,18 +137,21 @@ class RestaurantFeed:
                 # Subscribe first, then read: a change in between is heard, not missed.
                 await self.relay.subscribed_to(self.restaurant_id)
             self.stale = False
-            hosts = {socket.window for socket in self.hosts}
+            if read:
+                diner_orders = list(self.diners)
+            else:  # only the newcomers' pages need rendering
+                diner_orders = list({s.order_id for s in joining if s.screen == "diner"})
             try:
                 state = await workers.run(
                     screens.read_state,
                     self.restaurant_id,
                     self.state,
                     read=read,
-                    host_windows=hosts,
+                    host_windows={s.window for s in self.hosts},
                     kitchen=bool(self.kitchens),
-                    diner_orders=list(self.diners),
-                    whole_host={s.window for s in self.hosts if s.shown is None},
-                    whole_kitchen=any(s.shown is None for s in self.kitchens),
+                    diner_orders=diner_orders,
+                    whole_host={s.window for s in joining if s.screen == "host"},
+                    whole_kitchen=any(s.screen == "kitchen" for s in joining),
                 )
             except Exception:
                 logger.warning(
@@ -174,7 +169,7 @@ class RestaurantFeed:
             if read:
                 self.checked_at = loop.time()
             self.state = state
-            await self._deliver(state)
+            await self._deliver(state, everyone=read, joining=joining, resized=resized)
 
     async def _is_behind(self):
         """Compare the copy with the database before sending it to joining sockets."""
@@ -186,47 +181,62 @@ class RestaurantFeed:
         self.checked_at = self.relay.loop.time()
         return version != self.state.version
 
-    async def _deliver(self, state):
-        """Send every socket what changed for it (the whole screen to one joining)."""
+    async def _deliver(self, state, *, everyone, joining, resized):
+        """Send each socket what changed for it: the whole screen to one joining, the rows
+        a host stand asked for, and (after a new read) every socket's changes."""
+        if everyone:
+            sockets = list(self.sockets())
+        else:
+            sockets = [s for s in joining | resized if s.feed is self]
         pushes = {}  # (what it shows, what it will show) -> message, shared by alike sockets
-        for socket in list(self.hosts) + list(self.kitchens):
-            new = state.host.get(socket.window) if socket.screen == "host" else state.kitchen
-            if new is None or new is socket.shown:
-                continue
-            if socket.shown is None:
-                if new._whole is None:
-                    continue  # rendered on the next turn
-                message = new.whole()
+        for socket in sockets:
+            if socket.screen == "diner":
+                message = self._diner_message(socket, state)
             else:
-                key = (id(socket.shown), id(new))
-                if key not in pushes:
-                    pushes[key] = screens.changes(socket.shown, new)
-                message = pushes[key]
-            socket.shown = new
+                message = self._staff_message(socket, state, pushes)
+            if message is False:
+                continue  # not rendered yet: the next turn
+            self.joining.discard(socket)
+            self.resized.discard(socket)
             if message:
                 await socket.push(message)
-        for order_id, watchers in list(self.diners.items()):
-            new = state.diners.get(order_id)
-            html = state.diner_html.get(order_id)
-            if new is None:
-                if order_id not in state.asked_for:
-                    continue  # asked on the next turn
-                for socket in list(watchers):  # the party's record is gone
-                    await socket.close_for_good()
-                    self.leave(socket)
-                continue
-            if html is None:
-                continue
-            for socket in list(watchers):
-                if socket.shown is new:
-                    continue
-                if socket.shown is None:
-                    message = screens.diner_whole(new, html)
-                else:
-                    message = screens.diner_changes(socket.shown, new, html)
-                socket.shown = new
-                if message:
-                    await socket.push(message)
+
+    @staticmethod
+    def _staff_message(socket, state, pushes):
+        new = state.host.get(socket.window) if socket.screen == "host" else state.kitchen
+        if new is None or (socket.shown is None and new._whole is None):
+            return False
+        if new is socket.shown:
+            return ""
+        if socket.shown is None:
+            message = new.whole()
+        else:
+            key = (id(socket.shown), id(new))
+            if key not in pushes:
+                pushes[key] = screens.changes(socket.shown, new)
+            message = pushes[key]
+        socket.shown = new
+        return message
+
+    def _diner_message(self, socket, state):
+        new = state.diners.get(socket.order_id)
+        html = state.diner_html.get(socket.order_id)
+        if new is None:
+            if socket.order_id in state.asked_for:
+                # The party's record is gone for good.
+                asyncio.ensure_future(socket.close_for_good())
+                return ""
+            return False
+        if html is None:
+            return False
+        if new is socket.shown:
+            return ""
+        if socket.shown is None:
+            message = screens.diner_whole(new, html)
+        else:
+            message = screens.diner_changes(socket.shown, new, html)
+        socket.shown = new
+        return message
 
     @property
     def version(self):

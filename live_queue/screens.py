@@ -251,13 +251,6 @@ class LiveState:
     diner_html: dict = field(default_factory=dict)  # order id -> {piece: html}
     asked_for: set = field(default_factory=set)  # diners' orders looked for in this state
 
-    def carried(self):
-        """The same state, for more renderings of it (new screens watching)."""
-        return LiveState(
-            self.version, self.snap, self.with_items, dict(self.diners), dict(self.host),
-            self.kitchen, dict(self.diner_html), set(self.asked_for),
-        )
-
 
 def read_state(
     restaurant_id, previous, *, read, host_windows=(), kitchen=False, diner_orders=(),
@@ -284,7 +277,9 @@ def read_state(
                 if pk not in state.diners and screen.status.status in FINAL_STATUSES
             )
     else:
-        state = previous.carried()
+        # More renderings of the same state, for sockets that have just joined. (Only the
+        # feed's one task uses a state, and it is waiting for this: no one else reads it.)
+        state = previous
 
     state.asked_for.update(diner_orders)
     missing = [pk for pk in diner_orders if pk not in state.diners]

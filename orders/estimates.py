@@ -180,24 +180,39 @@ class SeatingPlanner:
         self.free_at = {t.key: max(now, t.free_at) for t in tables}
         self.seats = {t.key: t.seats for t in tables}
         self.order = {t.key: i for i, t in enumerate(tables)}
+        # The tables in the order a tie is broken: the smallest first, then as listed.
+        self.by_rank = sorted(self.free_at, key=lambda k: (self.seats[k], self.order[k]))
+        self._fitting = {}  # party size -> the tables that seat it, by rank
 
     def copy(self):
         twin = SeatingPlanner((), self.dining_times, self.now)
         twin.free_at, twin.seats, twin.order = dict(self.free_at), self.seats, self.order
+        twin.by_rank, twin._fitting = self.by_rank, self._fitting
         return twin
+
+    def _tables_seating(self, size):
+        found = self._fitting.get(size)
+        if found is None:
+            found = self._fitting[size] = [k for k in self.by_rank if self.seats[k] >= size]
+        return found
 
     def seat(self, party):
         """The Seating of the next party in line (None: no table fits it)."""
-        fitting = [key for key in self.free_at if self.seats[key] >= party.size]
+        fitting = self._tables_seating(party.size)
         if not fitting:
             return None
         # Soonest seated; on a tie the smallest table that fits, so big tables stay for big
-        # parties.
-        best = min(
-            fitting,
-            key=lambda k: (max(self.free_at[k], party.ready_from), self.seats[k], self.order[k]),
-        )
-        seat_at = max(self.free_at[best], party.ready_from, self.now)
+        # parties. `fitting` is in that tie order, so only a strictly sooner table replaces
+        # the best so far. (A plain loop: this runs for every party in line on every change.)
+        ready, free_at = party.ready_from, self.free_at
+        best, sits_at = None, None
+        for key in fitting:
+            at = free_at[key]
+            if at < ready:
+                at = ready
+            if sits_at is None or at < sits_at:
+                best, sits_at = key, at
+        seat_at = max(sits_at, self.now)
         seating = Seating(best, self.seats[best], self.free_at[best], seat_at)
         self.free_at[best] = seat_at + timedelta(
             minutes=self.dining_times.typical(party.size, seat_at)

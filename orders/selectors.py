@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q
-from django.urls import reverse
 
 from . import clock, estimates, timing
 from .models import (
@@ -313,7 +312,7 @@ class DinerStatus:
     status: str
     target_arrival: datetime | None
     restaurant_name: str
-    restaurant_url: str
+    restaurant_slug: str
 
     step_labels = STEP_LABELS
 
@@ -356,7 +355,7 @@ class DinerKitchenNote:
 @dataclass(frozen=True)
 class DinerActions:
     can_leave: bool
-    leave_url: str
+    token: str
 
 
 @dataclass(frozen=True)
@@ -381,15 +380,12 @@ def diner_screen(view):
             status=str(order.status),
             target_arrival=order.target_arrival_time if order.is_heading_over else None,
             restaurant_name=restaurant.name,
-            restaurant_url=restaurant.get_absolute_url(),
+            restaurant_slug=restaurant.slug,
         ),
         position=DinerPosition(view.position if waiting else None),
         wait=DinerWait(view.estimated_wait_minutes if waiting else None),
         kitchen=DinerKitchenNote(bool(waiting and order.fired_at)),
-        actions=DinerActions(
-            can_leave=order.can_leave,
-            leave_url=reverse("diner:leave", args=[order.public_token]),
-        ),
+        actions=DinerActions(can_leave=order.can_leave, token=order.public_token),
     )
 
 

@@ -132,10 +132,13 @@ class Plan:
         seating = self.seatings.get(order.pk)
         return None if seating is None else estimates.minutes_until(seating.table_free_at, self.now)
 
+    @property
+    def notify_rule(self):
+        return estimates.NotifyRule(self.restaurant.notify_buffer_minutes)
+
     def is_due(self, order):
         """Should this waiting party be told to head over now?"""
-        rule = estimates.NotifyRule(self.restaurant.notify_buffer_minutes)
-        return rule.is_due(
+        return self.notify_rule.is_due(
             self.seatings.get(order.pk),
             travel_minutes(order, self.restaurant),
             self.now,
