@@ -12,6 +12,8 @@ import time
 
 from channels.db import database_sync_to_async
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
+from channels.utils import await_many_dispatch
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -28,8 +30,6 @@ CLOSE_FORBIDDEN = 4403
 # The page's heartbeat (static/js/live.js).
 HEARTBEAT_PING = "ping"
 HEARTBEAT_PONG = "pong"
-# No channel layer of their own: their restaurant's feed listens for them, once per process.
-NO_CHANNEL_LAYER = "live_queue.no-channel-layer-per-socket"
 # A client sending faster than this (messages a second, with bursts of BURST_FACTOR times
 # as many) is no page of ours: its socket is closed with 1008 (policy violation). A page
 # sends a heartbeat every 20 seconds and a host's "Show more" now and then.
@@ -69,7 +69,6 @@ ignored_messages = _IgnoredMessages()
 class LiveScreenConsumer(AsyncWebsocketConsumer):
     """Shared life of a live screen; subclasses say who may watch and which screen."""
 
-    channel_layer_alias = NO_CHANNEL_LAYER
     screen = None  # "host", "kitchen" or "diner"
     restaurant_id = None
     order_id = None
@@ -93,6 +92,18 @@ class LiveScreenConsumer(AsyncWebsocketConsumer):
         if self.feed is not None:
             self.feed.leave(self)
             self.feed = None
+
+    async def __call__(self, scope, receive, send):
+        # Channels' own __call__ gives every socket a channel-layer channel (a Redis
+        # subscription each, with pub/sub); these sockets need none: their restaurant's feed
+        # listens once per process.
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            await await_many_dispatch([receive], self.dispatch)
+        except StopConsumer:
+            pass
 
     async def dispatch(self, message):
         # Channels' own dispatch closes stale database connections before every message (a
@@ -219,10 +230,8 @@ def _query_value(scope, name):
     return values[0] if values else None
 
 
-class NoSuchScreen(AsyncWebsocketConsumer):
+class NoSuchScreen(LiveScreenConsumer):
     """A socket path that is no screen: accepted and closed with "not found"."""
-
-    channel_layer_alias = NO_CHANNEL_LAYER
 
     async def connect(self):
         await self.accept()
