@@ -436,6 +436,8 @@ else:
 JOIN_RATE_PER_ADDRESS = env_rate("JOIN_RATE_PER_ADDRESS", "5/m")
 JOIN_RATE_PER_RESTAURANT = env_rate("JOIN_RATE_PER_RESTAURANT", "30/m")
 RATELIMIT_ENABLE = True
+# A count the cache could not store lets the join through (orders/views/limits.py).
+RATELIMIT_FAIL_OPEN = True
 
 # Logins (staff and admin), django-axes: LOGIN_FAILURE_LIMIT failed logins for one account,
 # or from one address, lock that account or address out for LOGIN_LOCKOUT_MINUTES; the right

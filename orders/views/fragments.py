@@ -8,6 +8,7 @@ from .. import clock, selectors
 HOST_FRAGMENTS = (
     "staff/_host_summary.html",
     "staff/_host_tables.html",
+    "staff/_host_join_requests.html",
     "staff/_host_queue.html",
     "staff/_host_heading_over.html",
     "staff/_host_seated.html",
