@@ -182,7 +182,10 @@ else:
             # A file, not memory, so a server process started by the browser tests
             # sees the same test database.
             "TEST": {"NAME": os.environ.get("TEST_DB_NAME") or str(BASE_DIR / "test_db.sqlite3")},
-            "OPTIONS": {"timeout": 20},
+            # BEGIN IMMEDIATE: a transaction that reads then writes (a login's failure count,
+            # under django-axes) waits for the lock instead of failing at once with "database
+            # is locked" when another request writes at the same moment.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
 if "TEST" not in DATABASES["default"] and DATABASES["default"]["ENGINE"].endswith("postgresql"):
