@@ -5,6 +5,9 @@ channel layer. With DEBUG off a SECRET_KEY must be given.
 """
 
 import os
+import re
+import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -13,11 +16,72 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
 def env_bool(name, default):
+    """On or off. Anything but the usual words refuses to start: a typo in a security switch
+    (SECURE_COOKIES=flase) must not silently mean one or the other."""
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not on or off: use 1, true, yes or on, or 0, false, no or off."
+    )
+
+
+def env_number(name, default, *, kind=int, minimum=None, maximum=None, unit=""):
+    """A whole (kind=int) or decimal (kind=float) number within [minimum, maximum]."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    what = "a whole number" if kind is int else "a number"
+    try:
+        number = kind(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not {what}{unit}.") from None
+    if kind is float and (number != number or number in (float("inf"), float("-inf"))):
+        raise ImproperlyConfigured(f"{name}={value!r} is not {what}{unit}.")
+    if minimum is not None and number < minimum or maximum is not None and number > maximum:
+        if maximum is None:
+            bounds = f"at least {minimum}"
+        elif minimum is None:
+            bounds = f"at most {maximum}"
+        else:
+            bounds = f"between {minimum} and {maximum}"
+        raise ImproperlyConfigured(f"{name}={value!r}: must be {bounds}{unit}.")
+    return number
+
+
+def env_positive_seconds(name, default):
+    """Seconds, more than zero (0 would mean a busy loop or no wait at all)."""
+    seconds = env_number(name, default, kind=float, minimum=0, unit=" (seconds)")
+    if seconds <= 0:
+        raise ImproperlyConfigured(f"{name}={os.environ[name]!r}: must be more than 0 seconds.")
+    return seconds
+
+
+RATE = re.compile(r"^(?P<count>[0-9]{1,6})/(?P<multi>[0-9]{0,6})(?P<period>[smhd])$")
+
+
+def env_rate(name, default):
+    """A rate as django-ratelimit writes it: "5/m" (5 a minute), "100/h", "10/30s"."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    match = RATE.match(value.strip())
+    if not match or int(match["count"]) < 1 or match["multi"] in ("0", "00"):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate: write how many per period, such as 5/m "
+            "(5 a minute), 30/h, 10/30s or 200/d, with at least 1."
+        )
+    return value.strip()
 
 
 def env_list(name, default):
@@ -53,19 +117,30 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
+    "csp",
+    "django_ratelimit",
     "orders",
     "live_queue",
 ]
 
 MIDDLEWARE = [
+    # First: a request whose address Django cannot even read (a NUL, a broken escape) is
+    # answered 400 before anything looks it up in the database.
+    "config.middleware.RefuseMalformedRequests",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, so the static files keep their long cache headers.
+    "config.middleware.NoStoreAndErrorBodies",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a login refused for a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -89,7 +164,7 @@ TEMPLATES = [
 WSGI_APPLICATION = None
 ASGI_APPLICATION = "config.asgi.application"
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
     # No persistent connections: under daphne every request runs in a thread of its own, and
     # a connection kept per thread outlives it, so a burst would pile up connections until
@@ -97,7 +172,14 @@ if DATABASE_URL:
     # of connections a process holds is capped: MAX_CONCURRENT_REQUESTS requests at a time,
     # plus LIVE_QUEUE_DB_THREADS for the live screens, plus one for sockets' logins (README
     # "Database connections").
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    try:
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    except (ValueError, KeyError) as error:
+        # Not echoed back: the URL holds the database password.
+        raise ImproperlyConfigured(
+            f"DATABASE_URL is not a database URL ({type(error).__name__}: {error}); write it "
+            "as postgres://user:password@host:5432/name."
+        ) from None
 else:
     DATABASES = {
         "default": {
@@ -106,7 +188,10 @@ else:
             # A file, not memory, so a server process started by the browser tests
             # sees the same test database.
             "TEST": {"NAME": os.environ.get("TEST_DB_NAME") or str(BASE_DIR / "test_db.sqlite3")},
-            "OPTIONS": {"timeout": 20},
+            # BEGIN IMMEDIATE: a transaction that reads then writes (a login's failure count,
+            # under django-axes) waits for the lock instead of failing at once with "database
+            # is locked" when another request writes at the same moment.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
 if "TEST" not in DATABASES["default"] and DATABASES["default"]["ENGINE"].endswith("postgresql"):
@@ -114,6 +199,12 @@ if "TEST" not in DATABASES["default"] and DATABASES["default"]["ENGINE"].endswit
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DB_NAME") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out account or address is refused before its password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -127,7 +218,13 @@ LOGIN_REDIRECT_URL = "staff:home"
 LOGOUT_REDIRECT_URL = "staff:login"
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+TIME_ZONE = os.environ.get("TIME_ZONE", "").strip() or "UTC"
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+    raise ImproperlyConfigured(
+        f"TIME_ZONE={TIME_ZONE!r} is not a time zone: use a name such as Europe/Lisbon or UTC."
+    ) from None
 USE_I18N = True
 USE_TZ = True
 
@@ -157,11 +254,54 @@ STORAGES = {
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+# Read (and so checked) in every mode, applied with DEBUG off.
+_SECURE_COOKIES = env_bool("SECURE_COOKIES", True)
+# HTTP Strict Transport Security: browsers refuse plain http to this host for that long once
+# they have seen it over https. 0 turns it off (a trial over plain http; never in production).
+_HSTS_SECONDS = env_number("HSTS_SECONDS", 31536000, minimum=0, maximum=2 * 31536000, unit=" (seconds)")
+_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    SESSION_COOKIE_SECURE = _SECURE_COOKIES
+    CSRF_COOKIE_SECURE = _SECURE_COOKIES
+    # The proxy in front terminates TLS and says so in X-Forwarded-Proto (it must set that
+    # header itself, never pass on a client's).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_HSTS_SECONDS = _HSTS_SECONDS
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _HSTS_INCLUDE_SUBDOMAINS
+    SECURE_HSTS_PRELOAD = _HSTS_PRELOAD
+    SECURE_SSL_REDIRECT = _SSL_REDIRECT
+    # The container's health check speaks plain http to daphne directly, not through the proxy.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+SILENCED_SYSTEM_CHECKS = []
+if not DEBUG and _HSTS_SECONDS and not _HSTS_PRELOAD:
+    # Preloading is a deliberate request to the browsers' lists that is hard to take back;
+    # it stays the operator's choice (HSTS_PRELOAD=1), not a warning on every deploy check.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# Content-Security-Policy (django-csp), the same in development and production, so a page
+# that would break under it breaks in the tests too. Only our own files: no inline scripts or
+# styles (htmx's own indicator style is turned off in base.html's htmx-config), no eval.
+# 'self' covers the live screens' ws:// and wss:// sockets to the same host.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
@@ -178,6 +318,8 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
+        # Every login writes INFO lines; failures and lockouts are WARNINGs and stay.
+        "axes": {"level": "WARNING"},
     },
 }
 
@@ -198,12 +340,20 @@ LOGGING = {
 #   expiry 30 s: a change message is stale long before then; the version check catches up.
 #   group_expiry 86400 s: not below daphne's --websocket_timeout (86400 s), and the feeds
 #     renew their memberships every minute anyway.
-REDIS_URL = os.environ.get("REDIS_URL", "")
-CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub")
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        "REDIS_URL must start with redis://, rediss:// or unix:// (e.g. redis://localhost:6379/0)."
+    )
+CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "").strip() or "pubsub"
 # Redis pub/sub channels are global to a Redis server (not per database number): deployments
 # and test runs sharing one Redis keep apart by prefix. Every server process of one deployment
 # must use the same prefix.
-CHANNEL_LAYER_PREFIX = os.environ.get("CHANNEL_LAYER_PREFIX", "readytable")
+CHANNEL_LAYER_PREFIX = os.environ.get("CHANNEL_LAYER_PREFIX", "").strip() or "readytable"
+if not re.fullmatch(r"[A-Za-z0-9_.-]{1,50}", CHANNEL_LAYER_PREFIX):
+    raise ImproperlyConfigured(
+        f"CHANNEL_LAYER_PREFIX={CHANNEL_LAYER_PREFIX!r}: use 1 to 50 letters, digits, '.', '_' or '-'."
+    )
 if CHANNEL_LAYER not in ("pubsub", "core"):
     raise ImproperlyConfigured(f"CHANNEL_LAYER must be 'pubsub' or 'core', not {CHANNEL_LAYER!r}.")
 
@@ -249,22 +399,68 @@ else:
 
 # How often (seconds, with jitter) each server process checks, in one query for all its
 # restaurants, that its live screens have not missed an update.
-LIVE_QUEUE_RESYNC_SECONDS = float(os.environ.get("LIVE_QUEUE_RESYNC_SECONDS", "3"))
+LIVE_QUEUE_RESYNC_SECONDS = env_positive_seconds("LIVE_QUEUE_RESYNC_SECONDS", 3.0)
 # Threads (each with one database connection) that read and render the live screens of one
 # server process, however many sockets it holds.
-LIVE_QUEUE_DB_THREADS = int(os.environ.get("LIVE_QUEUE_DB_THREADS", "2"))
+LIVE_QUEUE_DB_THREADS = env_number("LIVE_QUEUE_DB_THREADS", 2, minimum=1, maximum=32)
 # A live page sends a heartbeat every 20 seconds; a socket sending more than this many
 # messages a second (bursts of four times as many) is closed.
-LIVE_QUEUE_SOCKET_MESSAGES_PER_SECOND = float(
-    os.environ.get("LIVE_QUEUE_SOCKET_MESSAGES_PER_SECOND", "5")
+LIVE_QUEUE_SOCKET_MESSAGES_PER_SECOND = env_number(
+    "LIVE_QUEUE_SOCKET_MESSAGES_PER_SECOND", 5.0, kind=float, minimum=0.1, maximum=1000
 )
 # HTTP requests one server process serves at once; the others wait their turn. Each holds a
 # database connection while it runs.
-MAX_CONCURRENT_REQUESTS = int(os.environ.get("MAX_CONCURRENT_REQUESTS", "16"))
+MAX_CONCURRENT_REQUESTS = env_number("MAX_CONCURRENT_REQUESTS", 16, minimum=1, maximum=1000)
 # How often (seconds) a live page asks the server whether its socket is still there; with no
 # answer by the next ask it drops the socket and connects again. A socket can die without
 # a close event (a phone that slept, a changed network, a frozen server), and a page would
 # otherwise say "Live" while hearing nothing.
-LIVE_QUEUE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_QUEUE_HEARTBEAT_SECONDS", "20"))
+LIVE_QUEUE_HEARTBEAT_SECONDS = env_positive_seconds("LIVE_QUEUE_HEARTBEAT_SECONDS", 20.0)
 # The simulator turns pushes off: nobody is watching a simulated evening.
 LIVE_QUEUE_BROADCAST = env_bool("LIVE_QUEUE_BROADCAST", True)
+
+# The cache: what the join limits count in. With REDIS_URL, Django's own RedisCache, shared
+# by every server process (INCR is atomic there); without it, each process's memory (the
+# embedded default is one process). A Redis that does not answer must not hold a request:
+# the join limits then let the join through (orders/limits.py) rather than refuse everyone.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CHANNEL_LAYER_PREFIX,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    # django-ratelimit lists only django-redis and memcached as supported; Django's own
+    # RedisCache increments atomically too (Redis INCR).
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.W001")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Local memory is per process: right for the embedded default (one daphne), and why
+    # production sets REDIS_URL. django_ratelimit.E003 says exactly that.
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Joins (POSTs of the join form on /r/<slug>/), counted per address and per restaurant
+# in fixed windows; over either, the diner gets 429 with when to try again.
+JOIN_RATE_PER_ADDRESS = env_rate("JOIN_RATE_PER_ADDRESS", "5/m")
+JOIN_RATE_PER_RESTAURANT = env_rate("JOIN_RATE_PER_RESTAURANT", "30/m")
+RATELIMIT_ENABLE = True
+# A count the cache could not store lets the join through (orders/views/limits.py).
+RATELIMIT_FAIL_OPEN = True
+
+# Logins (staff and admin), django-axes: LOGIN_FAILURE_LIMIT failed logins for one account,
+# or from one address, lock that account or address out for LOGIN_LOCKOUT_MINUTES; the right
+# password is refused meanwhile. Each failure while locked out starts the time again. Staff
+# unlock an account or address in the admin (Users: "Unlock login"; Axes: Access attempts).
+LOGIN_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=1000)
+LOGIN_LOCKOUT_MINUTES = env_number("LOGIN_LOCKOUT_MINUTES", 15, minimum=1, maximum=7 * 24 * 60, unit=" (minutes)")
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "orders.views.access.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+# The address daphne reports (with --proxy-headers behind the proxy: the client's own).
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_VERBOSE = False

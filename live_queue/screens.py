@@ -227,6 +227,10 @@ def diner_whole(screen, html):
 
 def diner_changes(old_screen, new_screen, html):
     """The pieces of a diner's page that differ between two DinerScreens."""
+    if old_screen.status.status == OrderStatus.REQUESTED:
+        # A page that asked to join has no place in line on it; once the host answers it
+        # loads itself again (static/js/diner.js), so only its status is sent.
+        return html["status"] if old_screen.status != new_screen.status else ""
     return "".join(
         html[name]
         for _, name, _ in DINER_PIECES

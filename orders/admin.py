@@ -1,7 +1,17 @@
 """The back office: restaurants, menus, parties and their history. The event logs are
-read-only here, as everywhere."""
+read-only here, as everywhere.
 
-from django.contrib import admin
+A staff member who is not a superuser sees and edits only the rows of the restaurants they
+staff, whatever model permissions they were given, and never a party's public token (its
+link: enough to open a diner's page and make them leave) nor its form key. Superusers see
+every restaurant."""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.views import shortcut
+from django.http import Http404
 
 from .models import (
     DiningTable,
@@ -12,6 +22,39 @@ from .models import (
     RestaurantEvent,
     RestaurantProfile,
 )
+
+
+def restaurants_of(user):
+    if user.is_superuser:
+        return RestaurantProfile.objects.all()
+    return RestaurantProfile.objects.filter(staff=user)
+
+
+class RestaurantScoped:
+    """Rows of the restaurants the user staffs only (superusers: all). `restaurant_path` is
+    the lookup from the model to its restaurant ("" for RestaurantProfile itself). Opening
+    another restaurant's row by its address finds nothing, like a row that does not exist."""
+
+    restaurant_path = "restaurant"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        staff = f"{self.restaurant_path}__staff" if self.restaurant_path else "staff"
+        return queryset.filter(**{staff: request.user})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is RestaurantProfile:
+            kwargs["queryset"] = restaurants_of(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+# Only the restaurants in the (scoped) list, never every restaurant's name.
+BY_RESTAURANT = ("restaurant", admin.RelatedOnlyFieldListFilter)
+BY_ORDER_RESTAURANT = ("order__restaurant", admin.RelatedOnlyFieldListFilter)
+# Never shown to anyone but a superuser: the party's link and its join form's key.
+SECRET_ORDER_FIELDS = ("public_token", "submission_key")
 
 
 class MenuItemInline(admin.TabularInline):
@@ -51,7 +94,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(RestaurantProfile)
-class RestaurantProfileAdmin(admin.ModelAdmin):
+class RestaurantProfileAdmin(RestaurantScoped, admin.ModelAdmin):
+    restaurant_path = ""
+
     list_display = (
         "name",
         "slug",
@@ -69,24 +114,31 @@ class RestaurantProfileAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # A new restaurant may be given just a number of tables (it gets that many). After
         # that the counts follow the tables, which change only through the host stand.
-        if obj is None:
-            return ("currently_occupied_tables",)
-        return ("total_tables", "currently_occupied_tables")
+        fields = ("currently_occupied_tables",) if obj is None else ("total_tables", "currently_occupied_tables")
+        if not request.user.is_superuser:
+            # Who staffs which restaurant is the owner's to say: a manager given the change
+            # permission can neither add accounts to their restaurant nor see every username.
+            fields += ("staff",)
+        return fields
+
+    def has_add_permission(self, request):
+        # A restaurant its creator did not staff would vanish from their own list.
+        return request.user.is_superuser and super().has_add_permission(request)
 
 
 @admin.register(DiningTable)
-class DiningTableAdmin(ReadOnlyAdmin):
+class DiningTableAdmin(RestaurantScoped, ReadOnlyAdmin):
     """Read-only here: set tables up on the host stand, so the room's counts stay right."""
 
     list_display = ("restaurant", "number", "seats", "walk_in", "walk_in_party_size")
-    list_filter = ("restaurant", "seats", "walk_in")
+    list_filter = (BY_RESTAURANT, "seats", "walk_in")
     search_fields = ("restaurant__name",)
 
 
 @admin.register(MenuItem)
-class MenuItemAdmin(admin.ModelAdmin):
+class MenuItemAdmin(RestaurantScoped, admin.ModelAdmin):
     list_display = ("name", "restaurant", "price", "estimated_prep_time_minutes", "available")
-    list_filter = ("restaurant", "available")
+    list_filter = (BY_RESTAURANT, "available")
     search_fields = ("name", "description")
     list_editable = ("available",)
 
@@ -122,7 +174,7 @@ class OrderEventInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(RestaurantScoped, admin.ModelAdmin):
     """Status, times, party size and table change only through the host stand and kitchen
     (orders.services), so the transition and seating rules and the event log cannot be
     bypassed here. A name, phone or email can be corrected."""
@@ -137,8 +189,10 @@ class OrderAdmin(admin.ModelAdmin):
         "quoted_wait_minutes",
         "joined_at",
     )
-    list_filter = ("restaurant", "status")
+    list_filter = (BY_RESTAURANT, "status")
     search_fields = ("order_code", "customer_name", "phone", "email")
+    # "View on site" would lead to the party's own page, whose address is its token.
+    view_on_site = False
     date_hierarchy = "joined_at"
     readonly_fields = (
         "restaurant",
@@ -163,6 +217,17 @@ class OrderAdmin(admin.ModelAdmin):
     )
     inlines = [OrderItemInline, OrderEventInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return tuple(f for f in fields if f not in SECRET_ORDER_FIELDS)
+
+    def get_exclude(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().get_exclude(request, obj)
+        return (*(super().get_exclude(request, obj) or ()), *SECRET_ORDER_FIELDS)
+
     def has_add_permission(self, request):
         return False
 
@@ -171,25 +236,27 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(ReadOnlyAdmin):
+class OrderEventAdmin(RestaurantScoped, ReadOnlyAdmin):
+    restaurant_path = "order__restaurant"
     list_display = ("at", "order", "action", "from_status", "to_status", "actor_label")
-    list_filter = ("action", "to_status", "order__restaurant")
+    list_filter = ("action", "to_status", BY_ORDER_RESTAURANT)
     search_fields = ("order__order_code", "order__customer_name", "actor_label", "detail")
     date_hierarchy = "at"
 
 
 @admin.register(RestaurantEvent)
-class RestaurantEventAdmin(ReadOnlyAdmin):
+class RestaurantEventAdmin(RestaurantScoped, ReadOnlyAdmin):
     list_display = ("at", "restaurant", "action", "actor", "detail")
-    list_filter = ("action", "restaurant")
+    list_filter = ("action", BY_RESTAURANT)
     search_fields = ("restaurant__name", "detail")
     date_hierarchy = "at"
 
 
 @admin.register(OrderItem)
-class OrderItemAdmin(admin.ModelAdmin):
+class OrderItemAdmin(RestaurantScoped, admin.ModelAdmin):
+    restaurant_path = "order__restaurant"
     list_display = ("order", "menu_item", "quantity", "unit_price", "note")
-    list_filter = ("order__restaurant",)
+    list_filter = (BY_ORDER_RESTAURANT,)
     search_fields = ("order__order_code", "menu_item__name", "note")
     readonly_fields = ("order", "menu_item", "quantity", "unit_price", "note")
 
@@ -198,3 +265,38 @@ class OrderItemAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def view_on_site(request, content_type_id, object_id):
+    """The admin's "view on site" redirect (/admin/r/<type>/<id>/), which Django gives any
+    staff account for any row with a page of its own. A party's page is its public token,
+    so for orders only a superuser is sent there; everyone else finds nothing."""
+    content_type = ContentType.objects.filter(pk=content_type_id).first()
+    if content_type is not None and content_type.model_class() is Order and not request.user.is_superuser:
+        raise Http404("There is nothing at this address.")
+    return shortcut(request, content_type_id, object_id)
+
+
+# Accounts: the owner can lift a login lockout (too many wrong passwords, django-axes) here.
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffAccountAdmin(UserAdmin):
+    actions = ["unlock_login"]
+
+    @admin.action(description="Unlock login (forget the failed logins of these accounts)")
+    def unlock_login(self, request, queryset):
+        from axes.utils import reset
+
+        names = [user.get_username() for user in queryset]
+        for name in names:
+            reset(username=name)
+        self.message_user(
+            request,
+            f"Unlocked: {', '.join(names)}. A lockout of their address (many failed logins "
+            "from one place) is lifted under Axes, Access attempts.",
+            messages.SUCCESS,
+        )

@@ -6,6 +6,7 @@ import uuid
 
 from django import forms
 
+from .models import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_PHONE_LENGTH, visible_name
 from .services import LineRequest
 
 ITEM_FIELD = re.compile(r"^item-(?P<id>\d+)-qty$")
@@ -17,20 +18,33 @@ NOT_ON_THE_MENU = "Some of the dishes you picked are not on this restaurant's me
 
 class JoinForm(forms.Form):
     customer_name = forms.CharField(
-        label="Your name", max_length=80, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label="Your name",
+        max_length=MAX_NAME_LENGTH,
+        validators=[visible_name],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={
+            "max_length": "Your name can be at most %(limit_value)d characters (this one has %(show_value)d).",
+        },
     )
     party_size = forms.IntegerField(
         label="Party size", widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1})
     )
     phone = forms.CharField(
         label="Phone (optional)",
-        max_length=32,
+        max_length=MAX_PHONE_LENGTH,
         required=False,
+        error_messages={
+            "max_length": "Phone can be at most %(limit_value)d characters (this one has %(show_value)d).",
+        },
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     email = forms.EmailField(
         label="Email (optional)",
+        max_length=MAX_EMAIL_LENGTH,
         required=False,
+        error_messages={
+            "max_length": "Email can be at most %(limit_value)d characters (this one has %(show_value)d).",
+        },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     travel_minutes = forms.IntegerField(
@@ -66,6 +80,8 @@ class JoinForm(forms.Form):
         cleaned = super().clean()
         lines = []
         bad = unknown = bad_note = False
+        long_notes = []
+        dish_names = {item.pk: item.name for item in self.menu}
         for key, raw in (self.data.items() if self.is_bound else []):
             match = ITEM_FIELD.match(key)
             if not match:
@@ -87,6 +103,12 @@ class JoinForm(forms.Form):
                 # PostgreSQL cannot store it, and no kitchen needs it.
                 bad_note = True
                 note = note.replace("\x00", "")
+            if len(note) > MAX_NOTE_LENGTH:
+                # Refused, never cut: the kitchen would cook from half a sentence.
+                long_notes.append(
+                    f"The note for the kitchen about {dish_names.get(item_id, 'a dish')} can be at "
+                    f"most {MAX_NOTE_LENGTH} characters (this one has {len(note)})."
+                )
             self.item_quantities[item_id] = quantity
             self.item_notes[item_id] = note
             lines.append(LineRequest(menu_item_id=item_id, quantity=quantity, note=note))
@@ -96,6 +118,8 @@ class JoinForm(forms.Form):
             self.add_error(None, NOT_ON_THE_MENU)
         if bad_note:
             self.add_error(None, "Notes for the kitchen cannot contain null characters.")
+        for message in long_notes:
+            self.add_error(None, message)
         cleaned["lines"] = lines
         return cleaned
 

@@ -5,8 +5,10 @@ Models hold data and invariants only; every change goes through orders.services.
 """
 
 import secrets
+import unicodedata
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -19,6 +21,34 @@ ORDER_CODE_LENGTH = 4
 
 def new_public_token():
     return secrets.token_urlsafe(24)
+
+
+# Letters, digits, punctuation and symbols show on a screen; spaces, format characters
+# (zero-width space and joiner, direction marks), controls and lone combining marks do not.
+VISIBLE_CATEGORIES = ("L", "N", "P", "S")
+# Letters and symbols that render as blank space all the same (Hangul fillers, Braille blank).
+BLANK_LOOKING = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+
+
+def has_visible_character(text):
+    return any(
+        unicodedata.category(ch)[0] in VISIBLE_CATEGORIES and ch not in BLANK_LOOKING
+        for ch in text or ""
+    )
+
+
+def has_control_character(text):
+    return any(unicodedata.category(ch) == "Cc" for ch in text or "")
+
+
+def visible_name(value):
+    """A party's name must show on the host stand: one visible character at least."""
+    if not has_visible_character(value):
+        raise ValidationError(
+            "A name needs at least one letter, digit or sign that shows: spaces and "
+            "invisible characters alone cannot be called out.",
+            code="invisible",
+        )
 
 
 class RestaurantProfile(models.Model):
@@ -76,6 +106,18 @@ class RestaurantProfile(models.Model):
         help_text="Minutes between food being ready and the party walking in, for plating.",
     )
     accepting_joins = models.BooleanField(default=True, help_text="Open for joining the queue.")
+    max_queue_length = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="At most this many parties waiting (in the queue or asking to join); a "
+        "diner who would be one more is told the queue is full right now. Empty: no cap.",
+    )
+    approve_remote_joins = models.BooleanField(
+        default=False,
+        help_text="A diner who joins from their phone asks to join: they get a place in the "
+        "queue (and a quoted wait) only once the host accepts them on the host stand.",
+    )
     state_version = models.PositiveBigIntegerField(
         default=0,
         editable=False,
@@ -178,6 +220,8 @@ class MenuItem(models.Model):
 
 
 class OrderStatus(models.TextChoices):
+    # Asked to join a restaurant that approves remote joins: no place in the queue yet.
+    REQUESTED = "REQUESTED", "Asked to join"
     IN_QUEUE = "IN_QUEUE", "Waiting in queue"
     AWAITING_ARRIVAL = "AWAITING_ARRIVAL", "Heading over"
     RECEIVED = "RECEIVED", "Kitchen received"
@@ -186,6 +230,7 @@ class OrderStatus(models.TextChoices):
     COMPLETED = "COMPLETED", "Completed"
     CANCELLED = "CANCELLED", "Cancelled"
     NO_SHOW = "NO_SHOW", "No-show"
+    DECLINED = "DECLINED", "Declined by the host"
 
 
 # Parties still in the restaurant's evening: they hold an order code.
@@ -202,9 +247,24 @@ HEADING_OVER_STATUSES = (
     OrderStatus.RECEIVED,
     OrderStatus.PREPARING,
 )
-FINAL_STATUSES = (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.NO_SHOW)
+FINAL_STATUSES = (
+    OrderStatus.COMPLETED,
+    OrderStatus.CANCELLED,
+    OrderStatus.NO_SHOW,
+    OrderStatus.DECLINED,
+)
+# A party asking to join holds its code already (the host reads it out to accept them).
+CODE_HOLDING_STATUSES = (OrderStatus.REQUESTED, *ACTIVE_STATUSES)
+# Who counts against a restaurant's cap on the queue's length.
+WAITING_STATUSES = (OrderStatus.REQUESTED, OrderStatus.IN_QUEUE)
 # A diner may leave the queue by themselves until the kitchen has the ticket in hand.
-LEAVABLE_STATUSES = (OrderStatus.IN_QUEUE, OrderStatus.AWAITING_ARRIVAL)
+LEAVABLE_STATUSES = (OrderStatus.REQUESTED, OrderStatus.IN_QUEUE, OrderStatus.AWAITING_ARRIVAL)
+
+# The longest a diner may type into each field (the columns' own lengths).
+MAX_NAME_LENGTH = 80
+MAX_PHONE_LENGTH = 32
+MAX_EMAIL_LENGTH = 254
+MAX_NOTE_LENGTH = 200
 
 
 class Order(models.Model):
@@ -213,10 +273,10 @@ class Order(models.Model):
     restaurant = models.ForeignKey(
         RestaurantProfile, on_delete=models.PROTECT, related_name="orders"
     )
-    customer_name = models.CharField(max_length=80)
+    customer_name = models.CharField(max_length=MAX_NAME_LENGTH, validators=[visible_name])
     party_size = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    phone = models.CharField(max_length=32, blank=True)
-    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=MAX_PHONE_LENGTH, blank=True)
+    email = models.EmailField(max_length=MAX_EMAIL_LENGTH, blank=True)
     order_code = models.CharField(max_length=ORDER_CODE_LENGTH)
     public_token = models.CharField(
         max_length=64, unique=True, default=new_public_token, editable=False
@@ -234,9 +294,14 @@ class Order(models.Model):
         null=True, blank=True, help_text="How far away the diner said they are, in minutes."
     )
     quoted_wait_minutes = models.PositiveIntegerField(
-        help_text="The wait the diner was told when joining."
+        null=True,
+        blank=True,
+        help_text="The wait the diner was told when joining (when the host accepted them, at "
+        "a restaurant that approves remote joins; empty until then).",
     )
-    joined_at = models.DateTimeField()
+    joined_at = models.DateTimeField(
+        help_text="When the party took its place in the queue (asked to join, until accepted)."
+    )
     notified_at = models.DateTimeField(null=True, blank=True)
     target_arrival_time = models.DateTimeField(null=True, blank=True)
     arrived_at = models.DateTimeField(
@@ -270,7 +335,7 @@ class Order(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["restaurant", "order_code"],
-                condition=Q(status__in=ACTIVE_STATUSES),
+                condition=Q(status__in=CODE_HOLDING_STATUSES),
                 name="unique_active_order_code",
             ),
             models.UniqueConstraint(
@@ -306,6 +371,10 @@ class Order(models.Model):
         return self.status == OrderStatus.IN_QUEUE
 
     @property
+    def is_requested(self):
+        return self.status == OrderStatus.REQUESTED
+
+    @property
     def is_heading_over(self):
         return self.status in HEADING_OVER_STATUSES
 
@@ -328,7 +397,7 @@ class OrderItem(models.Model):
     menu_item = models.ForeignKey(MenuItem, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     unit_price = models.DecimalField(max_digits=8, decimal_places=2)
-    note = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=MAX_NOTE_LENGTH, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -75,6 +75,7 @@ class QueueSnapshot:
 
     restaurant: RestaurantProfile
     now: datetime
+    requests: list = field(default_factory=list)  # REQUESTED (asked to join), oldest first
     waiting: list = field(default_factory=list)  # IN_QUEUE by position
     heading_over: list = field(default_factory=list)  # notified, not seated, by target arrival
     seated: list = field(default_factory=list)  # READY, by seated time
@@ -114,14 +115,20 @@ class QueueSnapshot:
 def queue_snapshot(restaurant_or_id, *, with_items=False, now=None):
     """Read a restaurant, its tables and its active parties, with each party's projection.
 
-    Five queries (six with items), whatever the queue's length.
+    Six queries (seven with items), whatever the queue's length.
     """
     now = now or clock.now()
     pk = getattr(restaurant_or_id, "pk", restaurant_or_id)
     restaurant = RestaurantProfile.objects.get(pk=pk)
     orders = timing.active_orders(restaurant, with_items=with_items)
     tables = list(DiningTable.objects.filter(restaurant=restaurant).order_by("number"))
-    snap = QueueSnapshot(restaurant=restaurant, now=now, tables=tables)
+    requests = list(
+        Order.objects.filter(restaurant=restaurant, status=OrderStatus.REQUESTED).order_by("joined_at", "pk")
+    )
+    for order in requests:
+        order.restaurant = restaurant
+        order.waited_minutes = _minutes_between(order.joined_at, now)
+    snap = QueueSnapshot(restaurant=restaurant, now=now, tables=tables, requests=requests)
     for order in orders:
         order.restaurant = restaurant
         if order.status == OrderStatus.IN_QUEUE:
@@ -393,7 +400,7 @@ def diner_screens_from_snapshot(snap):
     """{order id: DinerScreen} of every waiting and notified party, from one snapshot."""
     return {
         order.pk: diner_screen(_diner_view(order, getattr(order, "estimated_wait_minutes", None)))
-        for order in snap.waiting + snap.heading_over + snap.seated
+        for order in snap.requests + snap.waiting + snap.heading_over + snap.seated
     }
 
 

@@ -20,8 +20,14 @@ from django.db.models import F
 from . import clock, selectors, timing
 from .models import (
     ACTIVE_STATUSES,
+    CODE_HOLDING_STATUSES,
     HEADING_OVER_STATUSES,
     LEAVABLE_STATUSES,
+    MAX_EMAIL_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_NOTE_LENGTH,
+    MAX_PHONE_LENGTH,
+    WAITING_STATUSES,
     DiningTable,
     ORDER_CODE_ALPHABET,
     ORDER_CODE_LENGTH,
@@ -32,6 +38,8 @@ from .models import (
     OrderStatus,
     RestaurantEvent,
     RestaurantProfile,
+    has_control_character,
+    has_visible_character,
 )
 from .signals import queue_changed
 
@@ -40,6 +48,10 @@ logger = logging.getLogger(__name__)
 MAX_ITEM_QUANTITY = 50
 MAX_ID = 2**63 - 1  # larger numbers are no row of ours, and SQLite cannot even compare them
 MAX_TRAVEL_MINUTES = 180
+MAX_SUBMISSION_KEY_LENGTH = 64
+MAX_WALK_IN_PARTY = 100
+# One "Remove selected" on the host stand removes at most this many parties.
+MAX_PARTIES_AT_ONCE = 200
 
 
 class QueueError(Exception):
@@ -62,6 +74,16 @@ class InvalidJoin(QueueError):
 
 class RestaurantClosed(QueueError):
     pass
+
+
+class QueueFull(QueueError):
+    """The restaurant's cap on the queue's length is reached."""
+
+
+class OutOfRange(QueueError):
+    """A number (or a choice) the host sent that no screen offers: 400, not a conflict."""
+
+    status_code = 400
 
 
 class DuplicateJoin(QueueError):
@@ -95,6 +117,9 @@ class RoomChangedMeanwhile(QueueError):
 
 # Which status may follow which. Anything else is refused and changes nothing.
 TRANSITIONS = {
+    # Asked to join: the host accepts (a place at the back of the queue, quoted then) or
+    # declines; the diner may withdraw.
+    OrderStatus.REQUESTED: {OrderStatus.IN_QUEUE, OrderStatus.DECLINED, OrderStatus.CANCELLED},
     OrderStatus.IN_QUEUE: {OrderStatus.AWAITING_ARRIVAL, OrderStatus.CANCELLED},
     OrderStatus.AWAITING_ARRIVAL: {
         OrderStatus.RECEIVED,
@@ -119,6 +144,8 @@ TRANSITIONS = {
 
 # What the refusal says, in the host's words, when a transition is not allowed.
 _VERBS = {
+    OrderStatus.IN_QUEUE: "accept",
+    OrderStatus.DECLINED: "decline",
     OrderStatus.AWAITING_ARRIVAL: "notify",
     OrderStatus.RECEIVED: "accept the ticket of",
     OrderStatus.PREPARING: "start preparing for",
@@ -244,11 +271,41 @@ class LineRequest:
     note: str = ""
 
 
-def _validate_join(restaurant, customer_name, party_size, lines):
+def _too_long(label, text, limit):
+    return f"{label} can be at most {limit} characters (this one has {len(text)})."
+
+
+def _check_texts(customer_name, phone, email, submission_key):
+    """What a diner typed, as the columns hold it: refused with the field named, never cut,
+    and never a character a screen cannot show or the database cannot store."""
     errors = {}
+    if not has_visible_character(customer_name):
+        errors["customer_name"] = (
+            "Please tell us a name to call you by: at least one letter, digit or sign that "
+            "shows (spaces and invisible characters alone cannot be called out)."
+        )
+    elif len(customer_name) > MAX_NAME_LENGTH:
+        errors["customer_name"] = _too_long("Your name", customer_name, MAX_NAME_LENGTH)
+    elif has_control_character(customer_name):
+        errors["customer_name"] = "Your name cannot contain control characters."
+    for field, label, text, limit in (
+        ("phone", "Phone", phone, MAX_PHONE_LENGTH),
+        ("email", "Email", email, MAX_EMAIL_LENGTH),
+    ):
+        if len(text) > limit:
+            errors[field] = _too_long(label, text, limit)
+        elif has_control_character(text):
+            errors[field] = f"{label} cannot contain control characters."
+    if len(submission_key) > MAX_SUBMISSION_KEY_LENGTH or has_control_character(submission_key):
+        errors["submission_key"] = (
+            "This form has expired or was changed; please reload the page and send it again."
+        )
+    return errors
+
+
+def _validate_join(restaurant, customer_name, party_size, lines, phone="", email="", submission_key=""):
     customer_name = (customer_name or "").strip()
-    if not customer_name:
-        errors["customer_name"] = "Please tell us a name to call you by."
+    errors = _check_texts(customer_name, phone, email, submission_key)
     if party_size is None or party_size < 1:
         errors["party_size"] = "A party has at least 1 person."
     elif party_size > restaurant.max_party_size:
@@ -277,6 +334,14 @@ def _validate_join(restaurant, customer_name, party_size, lines):
     }
     if "items" not in errors and set(wanted) - set(menu):
         errors["items"] = "Some of the dishes you picked are not on this restaurant's menu."
+    if "items" not in errors:
+        for pk, line in wanted.items():
+            note = (line.note or "").strip()
+            label = f"The note for the kitchen about {menu[pk].name}"
+            if len(note) > MAX_NOTE_LENGTH:
+                errors["items"] = _too_long(label, note, MAX_NOTE_LENGTH)
+            elif has_control_character(note):
+                errors["items"] = f"{label} cannot contain control characters."
     if "items" not in errors and restaurant.order_required and not wanted:
         errors["items"] = "Please choose at least one dish, so it can be ready when you sit down."
     if errors:
@@ -306,8 +371,15 @@ def join_queue(
     """A party joins the back of the queue with its order. Returns the new Order.
 
     The party is quoted when it is projected to sit down: when a table that fits it frees up
-    for it, and not before it can be here (its travel time, or the house default)."""
-    submission_key = (submission_key or "")[:64]
+    for it, and not before it can be here (its travel time, or the house default).
+
+    At a restaurant that approves remote joins the party only asks to join (REQUESTED): no
+    place and no quote until the host accepts it (accept_join_request). Either way the
+    restaurant's cap on the queue's length is checked here, under the restaurant's lock, so
+    diners joining at the same moment cannot take it past the cap."""
+    submission_key = (submission_key or "").strip()
+    phone = (phone or "").strip()
+    email = (email or "").strip()
     _check_travel(travel_minutes)
     with transaction.atomic():
         restaurant = _lock_restaurant(restaurant_id)
@@ -321,7 +393,19 @@ def join_queue(
             raise RestaurantClosed(
                 f"{restaurant.name} is not taking new parties in the queue right now."
             )
-        customer_name, items = _validate_join(restaurant, customer_name, party_size, lines)
+        customer_name, items = _validate_join(
+            restaurant, customer_name, party_size, lines, phone, email, submission_key
+        )
+        waiting_or_asking = Order.objects.filter(
+            restaurant=restaurant, status__in=WAITING_STATUSES
+        ).count()
+        cap = restaurant.max_queue_length
+        if cap is not None and waiting_or_asking >= cap:
+            raise QueueFull(
+                f"The queue is full right now: {restaurant.name} takes {cap} "
+                f"part{'y' if cap == 1 else 'ies'} at most, and that many are waiting. "
+                "Please try again a little later."
+            )
         now = clock.now()
         active = timing.active_orders(restaurant)
         plan = timing.plan(restaurant, active, now)
@@ -336,18 +420,23 @@ def join_queue(
         travel = restaurant.default_travel_minutes if travel_minutes is None else travel_minutes
         longest_prep = max((item.estimated_prep_time_minutes for item, _ in items), default=None)
         waiting = sum(1 for o in active if o.status == OrderStatus.IN_QUEUE)
+        asking = restaurant.approve_remote_joins
+        codes_taken = {o.order_code for o in active} | set(
+            Order.objects.filter(restaurant=restaurant, status=OrderStatus.REQUESTED)
+            .values_list("order_code", flat=True)
+        )
         order = Order.objects.create(
             restaurant=restaurant,
-            customer_name=customer_name[:80],
+            customer_name=customer_name,
             party_size=party_size,
-            phone=(phone or "").strip()[:32],
-            email=(email or "").strip(),
+            phone=phone,
+            email=email,
             travel_minutes=travel_minutes,
-            order_code=_new_order_code({o.order_code for o in active}),
+            order_code=_new_order_code(codes_taken),
             submission_key=submission_key,
-            queue_position=waiting + 1,
-            status=OrderStatus.IN_QUEUE,
-            quoted_wait_minutes=plan.newcomer_wait(party_size, travel, longest_prep),
+            queue_position=None if asking else waiting + 1,
+            status=OrderStatus.REQUESTED if asking else OrderStatus.IN_QUEUE,
+            quoted_wait_minutes=None if asking else plan.newcomer_wait(party_size, travel, longest_prep),
             joined_at=now,
         )
         OrderItem.objects.bulk_create(
@@ -357,11 +446,15 @@ def join_queue(
                     menu_item=menu_item,
                     quantity=line.quantity,
                     unit_price=menu_item.price,
-                    note=(line.note or "").strip()[:200],
+                    note=(line.note or "").strip(),
                 )
                 for menu_item, line in items
             ]
         )
+        if asking:
+            _log(order, "asked_to_join", "", OrderStatus.REQUESTED, None, now)
+            _announce(restaurant.pk, [order.pk])
+            return order
         _log(order, "joined", "", OrderStatus.IN_QUEUE, None, now)
         changed = [order.pk]
         # A free table may be waiting for exactly this party.
@@ -445,6 +538,9 @@ def _apply_transition(
     if to_status == OrderStatus.READY:
         # Checked before anything moves, so a refusal changes nothing.
         order.table = _table_for(restaurant, order, table_id)
+    if to_status == OrderStatus.IN_QUEUE:
+        # A request to join accepted: the back of the queue, quoted now.
+        _place_in_queue(restaurant, order, now)
     if from_status == OrderStatus.IN_QUEUE:
         changed += _close_gap(restaurant, order.queue_position)
         order.queue_position = None
@@ -462,7 +558,7 @@ def _apply_transition(
         order.actual_wait_minutes = max(0, round((now - order.joined_at).total_seconds() / 60))
     elif to_status == OrderStatus.COMPLETED:
         order.completed_at_time = now
-    elif to_status in (OrderStatus.CANCELLED, OrderStatus.NO_SHOW):
+    elif to_status in (OrderStatus.CANCELLED, OrderStatus.NO_SHOW, OrderStatus.DECLINED):
         order.ended_at = now
 
     order.status = to_status
@@ -473,6 +569,25 @@ def _apply_transition(
     if to_status in (OrderStatus.READY, OrderStatus.COMPLETED):
         _sync_room(restaurant)
     return changed
+
+
+def _place_in_queue(restaurant, order, now):
+    active = timing.active_orders(restaurant)
+    plan = timing.plan(restaurant, active, now)
+    who = f"{order.customer_name} ({order.order_code})"
+    if order.party_size > plan.largest_table():
+        raise IllegalTransition(
+            f"Cannot accept {who}: a party of {order.party_size} and the largest table now "
+            f"seats {plan.largest_table()}. Decline them instead."
+        )
+    longest_prep = max(
+        (line.menu_item.estimated_prep_time_minutes for line in order.items.select_related("menu_item")),
+        default=None,
+    )
+    travel = timing.travel_minutes(order, restaurant)
+    order.queue_position = sum(1 for o in active if o.status == OrderStatus.IN_QUEUE) + 1
+    order.quoted_wait_minutes = plan.newcomer_wait(order.party_size, travel, longest_prep)
+    order.joined_at = now
 
 
 def _table_for(restaurant, order, table_id):
@@ -739,6 +854,9 @@ def mark_no_show(order_id, actor):
     )
 
 
+REMOVABLE_STATUSES = {OrderStatus.IN_QUEUE, *HEADING_OVER_STATUSES}
+
+
 def remove_party(order_id, actor):
     """The host takes a party off the list (they called to cancel, or were added by mistake)."""
     return transition(
@@ -746,8 +864,62 @@ def remove_party(order_id, actor):
         OrderStatus.CANCELLED,
         actor=actor,
         action="removed",
-        allowed_from={OrderStatus.IN_QUEUE} | set(HEADING_OVER_STATUSES),
+        allowed_from=REMOVABLE_STATUSES,
     )
+
+
+def remove_parties(restaurant_id, order_ids, actor):
+    """The host removes several parties at once ("Remove selected"): all of them in one
+    transaction with one announcement, or, when any of them cannot be removed (seated,
+    gone, another restaurant's), none of them. Returns the removed orders, front first."""
+    wanted = list(dict.fromkeys(order_ids))
+    if not wanted:
+        raise OutOfRange("Select at least one party to remove.")
+    if len(wanted) > MAX_PARTIES_AT_ONCE:
+        raise OutOfRange(f"At most {MAX_PARTIES_AT_ONCE} parties can be removed at once.")
+    if not all(isinstance(pk, int) and 0 < pk <= MAX_ID for pk in wanted):
+        raise OutOfRange("Unknown party.")
+    with transaction.atomic():
+        restaurant = _lock_restaurant(restaurant_id)
+        orders = list(
+            Order.objects.select_for_update().filter(restaurant=restaurant, pk__in=wanted)
+        )
+        if len(orders) != len(wanted):
+            raise IllegalTransition(
+                f"Nothing was removed: {len(wanted) - len(orders)} of the selected parties "
+                f"{'is' if len(wanted) - len(orders) == 1 else 'are'} not in "
+                f"{restaurant.name}'s list any more."
+            )
+        stuck = [o for o in orders if o.status not in REMOVABLE_STATUSES]
+        if stuck:
+            names = ", ".join(
+                f"{o.customer_name} ({o.order_code}, {o.get_status_display().lower()})" for o in stuck
+            )
+            raise IllegalTransition(f"Nothing was removed: cannot remove {names}.")
+        now = clock.now()
+        changed = []
+        # From the back of the queue forward: closing each gap then moves up only parties
+        # behind it, never one still to be removed, so every position read here stays true.
+        orders.sort(key=lambda o: -(o.queue_position or 0))
+        for order in orders:
+            changed += _apply_transition(
+                restaurant, order, OrderStatus.CANCELLED, actor=actor, action="removed",
+                allowed_from=REMOVABLE_STATUSES, detail=f"one of {len(orders)} removed together",
+                table_id=None, now=now,
+            )
+        _apply_timing_rules(restaurant, now, changed)
+        _announce(restaurant.pk, changed)
+    return orders[::-1]
+
+
+def accept_join_request(order_id, actor):
+    """The host lets a party that asked to join into the queue: at the back, quoted now."""
+    return transition(order_id, OrderStatus.IN_QUEUE, actor=actor, action="accepted")
+
+
+def decline_join_request(order_id, actor):
+    """The host cannot take a party that asked to join; its page says so."""
+    return transition(order_id, OrderStatus.DECLINED, actor=actor, action="declined")
 
 
 # ---------------------------------------------------------------------------------------
@@ -794,8 +966,8 @@ def _set_walk_in(restaurant, table, actor, *, seated, party_size=None):
 def seat_walk_in(restaurant_id, actor, *, table_id=None, party_size=None):
     """The host seats a party that walked in without the app: at the chosen free table, or
     the smallest free table that fits `party_size` (any free table when it is not given)."""
-    if party_size is not None and not 1 <= party_size <= 100:
-        raise TablesOutOfRange("A walk-in party has between 1 and 100 people.")
+    if party_size is not None and not 1 <= party_size <= MAX_WALK_IN_PARTY:
+        raise OutOfRange(f"A walk-in party has between 1 and {MAX_WALK_IN_PARTY} people.")
     with transaction.atomic():
         restaurant = _lock_restaurant(restaurant_id)
         free = _free_tables(restaurant)

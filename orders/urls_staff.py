@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("<slug:slug>/room/", staff.room_settings, name="room_settings"),
     path("<slug:slug>/accepting/", staff.accepting_joins, name="accepting"),
+    path("<slug:slug>/remove-selected/", staff.remove_selected, name="remove_selected"),
     path(
         "<slug:slug>/orders/<int:order_id>/<slug:action>/",
         staff.order_action,

@@ -20,6 +20,17 @@ def minutes(n):
     return timedelta(minutes=n)
 
 
+@pytest.fixture(autouse=True)
+def fresh_limits():
+    """Every test starts with no joins counted against its address or restaurant (the join
+    limits count in the cache: local memory, or Redis with REDIS_URL). Failed logins are rows
+    of the test database, gone with it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def frozen_clock():
     """The domain's time, stopped at OPENING for every thread (the services and any worker

@@ -25,9 +25,19 @@ READ_BY_SETTINGS = [
     "TEST_DB_NAME",
     "SECURE_COOKIES",
     "CHANNEL_LAYER",
+    "CHANNEL_LAYER_PREFIX",
     "LIVE_QUEUE_RESYNC_SECONDS",
+    "LIVE_QUEUE_HEARTBEAT_SECONDS",
     "LIVE_QUEUE_BROADCAST",
     "STATIC_ROOT",
+    "HSTS_SECONDS",
+    "HSTS_INCLUDE_SUBDOMAINS",
+    "HSTS_PRELOAD",
+    "SECURE_SSL_REDIRECT",
+    "JOIN_RATE_PER_ADDRESS",
+    "JOIN_RATE_PER_RESTAURANT",
+    "LOGIN_FAILURE_LIMIT",
+    "LOGIN_LOCKOUT_MINUTES",
 ]
 
 
@@ -171,3 +181,135 @@ def test_production_static_files_are_collected_with_their_fingerprints(tmp_path)
     assert "css/app.css" in manifest
     assert (tmp_path / manifest["css/app.css"]).exists()
     assert not any(name.startswith("src/") for name in manifest)  # the Tailwind source stays out
+
+
+# ----------------------------------------------------------------------------------------
+# Every variable is checked at start-up, and a wrong one says which and why, never a traceback
+# from deep inside Django or a value silently taken for something else.
+
+
+def refusal(env):
+    """What a person reads when the app refuses to start with `env`."""
+    result = start(env)
+    assert result.returncode != 0, f"started with {env}"
+    assert "ImproperlyConfigured" in result.stderr
+    return result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "env, says",
+    [
+        ({"LIVE_QUEUE_RESYNC_SECONDS": "abc"}, "LIVE_QUEUE_RESYNC_SECONDS='abc' is not a number"),
+        ({"LIVE_QUEUE_RESYNC_SECONDS": "0"}, "LIVE_QUEUE_RESYNC_SECONDS='0': must be more than 0"),
+        ({"LIVE_QUEUE_RESYNC_SECONDS": "-3"}, "LIVE_QUEUE_RESYNC_SECONDS='-3': must be at least 0"),
+        ({"LIVE_QUEUE_RESYNC_SECONDS": "nan"}, "LIVE_QUEUE_RESYNC_SECONDS='nan' is not a number"),
+        ({"LIVE_QUEUE_HEARTBEAT_SECONDS": "0"}, "LIVE_QUEUE_HEARTBEAT_SECONDS='0': must be more than 0"),
+        ({"DEBUG": "maybe"}, "DEBUG='maybe' is not on or off"),
+        ({"DEBUG": "0", "SECRET_KEY": "s" * 50, "SECURE_COOKIES": "flase"}, "SECURE_COOKIES='flase' is not on or off"),
+        ({"LIVE_QUEUE_BROADCAST": "2"}, "LIVE_QUEUE_BROADCAST='2' is not on or off"),
+        ({"HSTS_SECONDS": "-1"}, "HSTS_SECONDS='-1': must be between 0 and"),
+        ({"HSTS_SECONDS": "a year"}, "HSTS_SECONDS='a year' is not a whole number"),
+        ({"SECURE_SSL_REDIRECT": "sometimes"}, "SECURE_SSL_REDIRECT='sometimes' is not on or off"),
+        ({"LOGIN_FAILURE_LIMIT": "0"}, "LOGIN_FAILURE_LIMIT='0': must be between 1 and 1000"),
+        ({"LOGIN_FAILURE_LIMIT": "5.5"}, "LOGIN_FAILURE_LIMIT='5.5' is not a whole number"),
+        ({"LOGIN_LOCKOUT_MINUTES": "-15"}, "LOGIN_LOCKOUT_MINUTES='-15': must be between 1 and"),
+        ({"JOIN_RATE_PER_ADDRESS": "fast"}, "JOIN_RATE_PER_ADDRESS='fast' is not a rate"),
+        ({"JOIN_RATE_PER_RESTAURANT": "0/m"}, "JOIN_RATE_PER_RESTAURANT='0/m' is not a rate"),
+        ({"TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE='Mars/Olympus' is not a time zone"),
+        ({"DATABASE_URL": "nonsense://x"}, "DATABASE_URL is not a database URL"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must start with redis://"),
+        ({"CHANNEL_LAYER": "kafka"}, "CHANNEL_LAYER must be 'pubsub' or 'core'"),
+        ({"CHANNEL_LAYER_PREFIX": "my prefix!"}, "CHANNEL_LAYER_PREFIX='my prefix!'"),
+    ],
+)
+def test_a_wrong_setting_refuses_to_start_and_names_itself(env, says):
+    assert says in refusal(env)
+
+
+def test_a_database_url_that_does_not_parse_is_refused_without_echoing_the_password():
+    line = refusal({"DATABASE_URL": "postgres://rt:hunter2@db:notaport/rt"})
+    assert "DATABASE_URL is not a database URL" in line
+    assert "hunter2" not in line
+
+
+def test_numbers_and_rates_written_right_are_taken():
+    values = setting(
+        {
+            "LIVE_QUEUE_RESYNC_SECONDS": "0.5",
+            "LOGIN_FAILURE_LIMIT": "8",
+            "LOGIN_LOCKOUT_MINUTES": "30",
+            "JOIN_RATE_PER_ADDRESS": "10/30s",
+            "JOIN_RATE_PER_RESTAURANT": "200/h",
+            "DEBUG": " Yes ",
+        },
+        "[settings.LIVE_QUEUE_RESYNC_SECONDS, settings.AXES_FAILURE_LIMIT, "
+        "settings.AXES_COOLOFF_TIME.total_seconds(), settings.JOIN_RATE_PER_ADDRESS, "
+        "settings.JOIN_RATE_PER_RESTAURANT, settings.DEBUG]",
+    )
+    assert values == [0.5, 8, 1800.0, "10/30s", "200/h", True]
+
+
+PRODUCTION = {
+    # The production settings the README documents (its "Production checklist").
+    "DEBUG": "0",
+    "SECRET_KEY": "k3V9-very-long-random-production-key-qL7xT2mN8pR4sW6yZ0bC5dF1gH3jK",
+    "ALLOWED_HOSTS": "queue.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://queue.example.com",
+    "DATABASE_URL": "postgres://readytable:pw@db:5432/readytable",
+    "REDIS_URL": "redis://redis:6379/0",
+}
+
+
+def test_production_is_https_only_with_hsts_and_a_redirect_the_health_check_is_spared():
+    values = setting(
+        PRODUCTION,
+        "[settings.SECURE_HSTS_SECONDS, settings.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+        "settings.SECURE_SSL_REDIRECT, settings.SECURE_REDIRECT_EXEMPT, "
+        "settings.SECURE_PROXY_SSL_HEADER, settings.CACHES['default']['BACKEND']]",
+    )
+    assert values == [
+        31536000,
+        True,
+        True,
+        ["^healthz$"],
+        ["HTTP_X_FORWARDED_PROTO", "https"],
+        "django.core.cache.backends.redis.RedisCache",
+    ]
+
+
+def test_a_plain_http_trial_can_turn_hsts_and_the_redirect_off():
+    values = setting(
+        {**PRODUCTION, "HSTS_SECONDS": "0", "SECURE_SSL_REDIRECT": "0", "SECURE_COOKIES": "0"},
+        "[settings.SECURE_HSTS_SECONDS, settings.SECURE_SSL_REDIRECT, settings.SESSION_COOKIE_SECURE]",
+    )
+    assert values == [0, False, False]
+
+
+def test_without_redis_the_join_limits_count_in_local_memory():
+    backend = setting({}, "settings.CACHES['default']['BACKEND']")
+    assert backend == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def manage(env, *args):
+    clean = {k: v for k, v in os.environ.items() if k not in READ_BY_SETTINGS}
+    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings")
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=PROJECT, env=clean, capture_output=True,
+        text=True, timeout=120,
+    )
+
+
+def test_the_deploy_check_is_clean_with_the_documented_production_settings():
+    result = manage(PRODUCTION, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_the_deploy_check_warns_when_hsts_and_the_redirect_are_off():
+    # The checks are really run: the plain-http trial's settings are what they warn about.
+    result = manage(
+        {**PRODUCTION, "HSTS_SECONDS": "0", "SECURE_SSL_REDIRECT": "0"},
+        "check", "--deploy", "--fail-level", "WARNING",
+    )
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr and "security.W008" in result.stderr

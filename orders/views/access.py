@@ -1,11 +1,15 @@
-"""Who may open a staff screen: a logged-in member of that restaurant's staff."""
+"""Who may open a staff screen: a logged-in member of that restaurant's staff; and what a
+login locked out for too many failures sees."""
 
 import functools
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 
 from ..models import RestaurantProfile
 from .fragments import render_flash
@@ -57,3 +61,19 @@ def staff_of_restaurant(view):
         return view(request, restaurant, *args, **kwargs)
 
     return wrapper
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a login while the account or the address is locked out (the
+    staff login and the admin's): how long it lasts, and who can lift it. The right password
+    is refused too until then. Called with (request, credentials) on the async path."""
+    minutes = settings.LOGIN_LOCKOUT_MINUTES
+    until = timezone.localtime(timezone.now() + timedelta(minutes=minutes))
+    response = render(
+        request,
+        "staff/locked_out.html",
+        {"minutes": minutes, "until": until, "limit": settings.LOGIN_FAILURE_LIMIT},
+        status=429,
+    )
+    response["Retry-After"] = str(minutes * 60)
+    return response

@@ -1,15 +1,20 @@
 """The diner's pages: pick a restaurant, join its queue with an order, track your place."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .. import selectors, services
 from ..forms import JoinForm, TravelForm
 from ..models import Order, RestaurantProfile
 from .fragments import diner_context
+from .limits import join_wait_seconds
 
 
 @require_safe
@@ -49,6 +54,9 @@ def restaurant(request, slug):
         return _restaurant_page(request, restaurant, JoinForm(menu=menu, restaurant=restaurant))
 
     form = JoinForm(request.POST, menu=menu, restaurant=restaurant)
+    over_limit = join_wait_seconds(request, restaurant)
+    if over_limit is not None:
+        return _too_many_joins(request, restaurant, form, *over_limit)
     if not form.is_valid():
         return _restaurant_page(request, restaurant, form, status=400)
     data = form.cleaned_data
@@ -75,6 +83,21 @@ def restaurant(request, slug):
             request, restaurant, form, status=refusal.status_code, refusal=refusal.message
         )
     return redirect(order.get_absolute_url(), permanent=False)
+
+
+def _too_many_joins(request, restaurant, form, seconds, who):
+    """429, with what was typed kept and when to try again (also in Retry-After)."""
+    until = timezone.localtime(timezone.now() + timedelta(seconds=seconds))
+    wait = f"{seconds} second{pluralize(seconds)}" if seconds < 90 else f"{round(seconds / 60)} minutes"
+    if who == "address":
+        reason = "Too many parties joined from your connection just now."
+    else:
+        reason = f"{restaurant.name} is getting more sign-ups than it can take just now."
+    message = f"{reason} Please try again in {wait} (after {until:%H:%M:%S}); what you typed is kept below."
+    form.is_valid()  # so the page shows what was typed, with its own errors if any
+    response = _restaurant_page(request, restaurant, form, status=429, refusal=message)
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 def _diner_context_or_404(token):

@@ -11,12 +11,14 @@ from .. import selectors
 HOST_SECTIONS = (
     "staff/_host_summary.html",
     "staff/_host_tables.html",
+    "staff/_host_join_requests.html",
     "staff/_host_queue.html",
     "staff/_host_heading_over.html",
     "staff/_host_seated.html",
 )
 HOST_PIECES = (
     "staff/_host_summary.html",
+    "staff/_host_join_requests.html",  # a few parties at most: sent whole when it changes
     "staff/_tables_head.html",
     "staff/_queue_head.html",
     "staff/_queue_more.html",

@@ -82,6 +82,10 @@ ORDER_ACTIONS = {
     "complete": (services.complete_party, "host", "{name} ({code}) has left; the table is free."),
     "no-show": (services.mark_no_show, "host", "{name} ({code}) was marked a no-show."),
     "remove": (services.remove_party, "host", "{name} ({code}) was removed from the queue."),
+    "accept": (services.accept_join_request, "host", "{name} ({code}) is in the queue now."),
+    "decline": (
+        services.decline_join_request, "host", "{name} ({code}) was told the restaurant cannot take them.",
+    ),
     "receive": (services.accept_ticket, "kitchen", "Ticket {code} received."),
     "prepare": (services.start_preparing, "kitchen", "Ticket {code} is being prepared."),
     "food-ready": (services.mark_food_ready, "kitchen", "Food for {code} is ready."),
@@ -190,6 +194,11 @@ def table_action(request, restaurant, table_id, action):
         return _screen_response(
             request, restaurant, "host", refusal="Party size must be a whole number.", status=400
         )
+    if party_size is not None and not 1 <= party_size <= services.MAX_WALK_IN_PARTY:
+        return _screen_response(
+            request, restaurant, "host", status=400,
+            refusal=f"A walk-in party has between 1 and {services.MAX_WALK_IN_PARTY} people.",
+        )
     try:
         if action == "seat-walk-in":
             services.seat_walk_in(
@@ -256,4 +265,39 @@ def accepting_joins(request, restaurant):
         )
     services.set_accepting_joins(restaurant.pk, value == "open", request.user)
     message = "The queue is open for new parties." if value == "open" else "The queue is closed to new parties."
+    return _screen_response(request, restaurant, "host", message=message)
+
+
+@require_POST
+@staff_of_restaurant
+def remove_selected(request, restaurant):
+    """"Remove selected" on the host stand: first a page that lists the ticked parties and
+    asks to confirm (a plain form, so it works without JavaScript), then, confirmed, all of
+    them removed in one go."""
+    raw = request.POST.getlist("order")
+    ids = [_whole_number(value) for value in raw]
+    if not raw:
+        return _screen_response(
+            request, restaurant, "host", status=400,
+            refusal="Tick the parties to remove first, then press Remove selected.",
+        )
+    if None in ids or len(ids) > services.MAX_PARTIES_AT_ONCE:
+        return _screen_response(request, restaurant, "host", refusal="Unknown party.", status=400)
+    if request.POST.get("confirm") != "yes":
+        parties = list(Order.objects.filter(restaurant=restaurant, pk__in=ids))
+        parties.sort(key=lambda o: (o.queue_position is None, o.queue_position or 0, o.pk))
+        return render(
+            request,
+            "staff/remove_confirm.html",
+            {"restaurant": restaurant, "parties": parties, "gone": len(set(ids)) - len(parties)},
+        )
+    try:
+        removed = services.remove_parties(restaurant.pk, ids, request.user)
+    except services.QueueError as refusal:
+        return _screen_response(
+            request, restaurant, "host", refusal=refusal.message, status=refusal.status_code
+        )
+    names = ", ".join(f"{o.customer_name} ({o.order_code})" for o in removed)
+    count = len(removed)
+    message = f"Removed {count} part{'y' if count == 1 else 'ies'}: {names}."
     return _screen_response(request, restaurant, "host", message=message)

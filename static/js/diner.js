@@ -49,6 +49,12 @@
     if (!el) return;
     if (el.dataset.title) document.title = el.dataset.title;
     var now = el.dataset.status;
+    if (last === "REQUESTED" && now !== "REQUESTED") {
+      // The host answered: the page of a party in the queue has more on it (its place, its
+      // wait, how far away it is), so load it whole.
+      window.location.reload();
+      return;
+    }
     if (isHeadingOver(now) && !isHeadingOver(last)) alertDiner(el);
     last = now;
   }

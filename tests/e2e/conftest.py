@@ -122,6 +122,10 @@ def server_environment(**extra):
         # from a push, so a push that never arrives fails the test instead of being papered
         # over three seconds later. (tests/live_queue covers the re-sync.)
         LIVE_QUEUE_RESYNC_SECONDS="3600",
+        # Every diner here joins from 127.0.0.1, on one server for all the browser tests: the
+        # join limits (tested on their own) must not turn the tenth diner away.
+        JOIN_RATE_PER_ADDRESS="1000/m",
+        JOIN_RATE_PER_RESTAURANT="1000/m",
     )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # not for the server
     env.update(extra)

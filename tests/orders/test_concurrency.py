@@ -113,3 +113,27 @@ def test_two_hosts_notifying_the_same_head_call_one_party(restaurant, menu, staf
     assert [type(e) for e in errors if e is not None] == [services.IllegalTransition]
     jonas.refresh_from_db()
     assert (jonas.status, jonas.queue_position) == ("IN_QUEUE", 1)
+
+
+def test_thirty_parties_joining_at_once_never_take_the_queue_past_its_cap(restaurant, menu):
+    restaurant.max_queue_length = 12
+    restaurant.save(update_fields=["max_queue_length"])
+    pizza = menu["pizza"].pk
+
+    def join(i):
+        return services.join_queue(
+            restaurant.pk,
+            customer_name=f"Party {i}",
+            party_size=2,
+            lines=[services.LineRequest(menu_item_id=pizza, quantity=1)],
+        ).pk
+
+    results, errors = all_at_once(30, join)
+
+    refusals = [e for e in errors if e is not None]
+    assert len([r for r in results if r is not None]) == 12
+    assert len(refusals) == 18
+    assert all(isinstance(e, services.QueueFull) for e in refusals), refusals
+    assert "The queue is full right now" in refusals[0].message
+    positions = sorted(Order.objects.filter(restaurant=restaurant).values_list("queue_position", flat=True))
+    assert positions == list(range(1, 13))

@@ -18,6 +18,7 @@ from orders.models import (
     OrderItem,
     OrderStatus,
     RestaurantEvent,
+    RestaurantProfile,
 )
 from orders.services import LineRequest
 from orders.signals import queue_changed
@@ -423,6 +424,9 @@ def test_host_actions_are_signed_in_the_history(join, staff_user):
 
 # Written out by hand: the restaurant's rules, not a copy of services.TRANSITIONS.
 LEGAL_MOVES = {
+    (S.REQUESTED, S.IN_QUEUE),
+    (S.REQUESTED, S.DECLINED),
+    (S.REQUESTED, S.CANCELLED),
     (S.IN_QUEUE, S.AWAITING_ARRIVAL),
     (S.IN_QUEUE, S.CANCELLED),
     (S.AWAITING_ARRIVAL, S.RECEIVED),
@@ -463,11 +467,22 @@ def drive(order, path, actor):
     return fresh(order)
 
 
+def reach(status, join, restaurant, actor, name="Priya"):
+    """A party brought to `status`; asking to join (and declined) at a restaurant that
+    approves remote joins for that one join."""
+    if status in (S.REQUESTED, S.DECLINED):
+        RestaurantProfile.objects.filter(pk=restaurant.pk).update(approve_remote_joins=True)
+        order = join(name)
+        RestaurantProfile.objects.filter(pk=restaurant.pk).update(approve_remote_joins=False)
+        return drive(order, [S.DECLINED] if status == S.DECLINED else [], actor)
+    return drive(join(name), PATHS[status], actor)
+
+
 @pytest.mark.parametrize("from_status, to_status", sorted(LEGAL_MOVES))
 def test_every_legal_move_happens_and_is_logged(
     from_status, to_status, restaurant, join, staff_user
 ):
-    order = drive(join(), PATHS[from_status], staff_user)
+    order = reach(from_status, join, restaurant, staff_user)
     assert order.status == from_status
     services.transition(order.pk, to_status, actor=staff_user)
     assert fresh(order).status == to_status
@@ -479,7 +494,7 @@ def test_every_legal_move_happens_and_is_logged(
 def test_illegal_move_is_refused_and_changes_nothing(
     from_status, to_status, restaurant, join, staff_user
 ):
-    order = drive(join("Priya"), PATHS[from_status], staff_user)
+    order = reach(from_status, join, restaurant, staff_user)
     behind = join("Jonas")
     before = (
         order.status,
