@@ -408,6 +408,14 @@ LIVE_QUEUE_DB_THREADS = env_number("LIVE_QUEUE_DB_THREADS", 2, minimum=1, maximu
 LIVE_QUEUE_SOCKET_MESSAGES_PER_SECOND = env_number(
     "LIVE_QUEUE_SOCKET_MESSAGES_PER_SECOND", 5.0, kind=float, minimum=0.1, maximum=1000
 )
+# Sockets one server process keeps open for one diner's link (a few phones and tabs of the
+# same party), and for one client address without a login (diners' pages, the lobby board);
+# one more is closed with 4429. Behind a proxy the address is the one it forwards (daphne
+# --proxy-headers).
+LIVE_QUEUE_MAX_SOCKETS_PER_LINK = env_number("LIVE_QUEUE_MAX_SOCKETS_PER_LINK", 5, minimum=1)
+LIVE_QUEUE_MAX_SOCKETS_PER_ADDRESS = env_number(
+    "LIVE_QUEUE_MAX_SOCKETS_PER_ADDRESS", 200, minimum=1
+)
 # HTTP requests one server process serves at once; the others wait their turn. Each holds a
 # database connection while it runs.
 MAX_CONCURRENT_REQUESTS = env_number("MAX_CONCURRENT_REQUESTS", 16, minimum=1, maximum=1000)

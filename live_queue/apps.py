@@ -11,3 +11,7 @@ class LiveQueueConfig(AppConfig):
         from .broadcast import on_queue_changed
 
         queue_changed.connect(on_queue_changed, dispatch_uid="live_queue.broadcast")
+
+        from . import access
+
+        access.connect()

@@ -16,7 +16,6 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from . import groups
-from .feeds import MESSAGE_TYPE
 
 logger = logging.getLogger(__name__)
 
@@ -28,17 +27,13 @@ SEND_BUDGET_SECONDS = 0.5
 QUIET_AFTER_FAILURE_SECONDS = 5.0
 # More parties than this in one change: the message just says the restaurant changed.
 MAX_ORDER_IDS = 200
+MESSAGE_TYPE = "queue.changed"
 
 _quiet_until = 0.0
 
 
-async def publish(layer, restaurant_id, order_ids):
-    message = {"type": MESSAGE_TYPE, "restaurant": restaurant_id}
-    if len(order_ids) <= MAX_ORDER_IDS:
-        message["orders"] = list(order_ids)
-    await asyncio.wait_for(
-        layer.group_send(groups.restaurant(restaurant_id), message), SEND_BUDGET_SECONDS
-    )
+async def _send(layer, group, message):
+    await asyncio.wait_for(layer.group_send(group, message), SEND_BUDGET_SECONDS)
 
 
 def reset_quiet_period():
@@ -46,7 +41,9 @@ def reset_quiet_period():
     _quiet_until = 0.0
 
 
-def on_queue_changed(sender, restaurant_id, order_ids=(), **kwargs):
+def publish_to(group, message):
+    """Send one message to a group of server processes, never failing the caller: a message
+    that cannot go out is made good by the checks every process runs by itself."""
     global _quiet_until
     if not getattr(settings, "LIVE_QUEUE_BROADCAST", True):
         return
@@ -54,12 +51,19 @@ def on_queue_changed(sender, restaurant_id, order_ids=(), **kwargs):
     if layer is None or time.monotonic() < _quiet_until:
         return
     try:
-        async_to_sync(publish)(layer, restaurant_id, tuple(order_ids))
+        async_to_sync(_send)(layer, group, message)
     except Exception:
         _quiet_until = time.monotonic() + QUIET_AFTER_FAILURE_SECONDS
         logger.warning(
-            "Live update for restaurant %s not published (channel layer unavailable); "
-            "screens catch up through the version check",
-            restaurant_id,
+            "Live message to %s not published (channel layer unavailable); screens catch "
+            "up through the version check",
+            group,
             exc_info=True,
         )
+
+
+def on_queue_changed(sender, restaurant_id, order_ids=(), **kwargs):
+    message = {"type": MESSAGE_TYPE, "restaurant": restaurant_id}
+    if len(order_ids) <= MAX_ORDER_IDS:
+        message["orders"] = list(order_ids)
+    publish_to(groups.restaurant(restaurant_id), message)

@@ -20,13 +20,14 @@ from django.conf import settings
 from orders.models import RestaurantProfile
 from orders.views.fragments import queue_window
 
-from . import feeds
+from . import access, feeds
 
 logger = logging.getLogger(__name__)
 
 # Close codes the browser sees. 4xxx are ours; the page's script does not retry them.
 CLOSE_NOT_FOUND = 4404  # no such party (a diner's link) or restaurant
-CLOSE_FORBIDDEN = 4403
+CLOSE_FORBIDDEN = 4403  # not (or no longer) allowed to watch this screen
+CLOSE_TOO_MANY = 4429  # this link or address has too many screens open already
 # The page's heartbeat (static/js/live.js).
 HEARTBEAT_PING = "ping"
 HEARTBEAT_PONG = "pong"
@@ -75,6 +76,13 @@ class LiveScreenConsumer(AsyncWebsocketConsumer):
     window = None
     shown = None  # what the feed last sent this socket
     feed = None
+    admitted = (None, None)  # what this socket counts against (live_queue.feeds.Relay.admit)
+    user_id = session_key = session_mark = None  # a staff socket's login (live_queue.access)
+
+    @property
+    def client_address(self):
+        client = self.scope.get("client")
+        return client[0] if client else None
 
     async def connect(self):
         refusal = await self.authorise()
@@ -92,6 +100,9 @@ class LiveScreenConsumer(AsyncWebsocketConsumer):
         if self.feed is not None:
             self.feed.leave(self)
             self.feed = None
+        relay = feeds.relay()
+        relay.release(self)
+        relay.forget_staff(self)
 
     async def __call__(self, scope, receive, send):
         # Channels' own __call__ gives every socket a channel-layer channel (a Redis
@@ -157,6 +168,9 @@ class LiveScreenConsumer(AsyncWebsocketConsumer):
     async def close_for_good(self):
         await self.close(code=CLOSE_NOT_FOUND)
 
+    async def close_forbidden(self):
+        await self.close(code=CLOSE_FORBIDDEN)
+
     async def authorise(self):
         raise NotImplementedError
 
@@ -168,10 +182,14 @@ class DinerConsumer(LiveScreenConsumer):
 
     async def authorise(self):
         token = self.scope["url_route"]["kwargs"]["token"]
-        found = await feeds.relay().order_for_token(token)
+        relay = feeds.relay()
+        found = await relay.order_for_token(token)
         if found is None:
             return CLOSE_NOT_FOUND
         self.order_id, self.restaurant_id = found
+        if not relay.admit(self):
+            logger.info("Refused one more socket for link of order %s from %s", self.order_id, self.client_address)
+            return CLOSE_TOO_MANY
         return None
 
 
@@ -190,6 +208,11 @@ class StaffConsumer(LiveScreenConsumer):
         if not allowed:
             return CLOSE_FORBIDDEN
         self.restaurant_id = restaurant.pk
+        # Kept to check later that this session may still watch (live_queue.access).
+        self.user_id = user.pk
+        self.session_key = self.scope["session"].session_key
+        self.session_mark = access.session_mark(self.session_key)
+        feeds.relay().watch_staff(self)
         return None
 
 

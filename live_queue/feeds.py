@@ -22,14 +22,15 @@ import asyncio
 import logging
 import random
 import re
-from collections import OrderedDict, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from orders.models import Order
 
-from . import groups, screens
+from . import access, groups, screens
+from .broadcast import MESSAGE_TYPE
 from .database import workers
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,6 @@ LAYER_RETRY_SECONDS = 1.0
 # The channel layer's group memberships are renewed this often (RedisChannelLayer expires
 # them; after a Redis restart they are gone).
 RENEW_GROUPS_SECONDS = 60.0
-MESSAGE_TYPE = "queue.changed"
 # Links are unguessable tokens (secrets.token_urlsafe); anything else is no link of ours.
 TOKEN_PATTERN = re.compile(r"\A[A-Za-z0-9_-]{16,64}\Z")
 TOKEN_BATCH = 500
@@ -254,6 +254,10 @@ class Relay:
         self.subscribed = set()
         self._ready = defaultdict(asyncio.Event)  # restaurant id -> set once subscribed
         self.tasks = []
+        self.staff = set()  # staff sockets, checked when their access may have ended
+        self._spawned = set()  # short tasks started on a message, stopped with the relay
+        self.per_link = Counter()  # diners' sockets per link
+        self.per_address = Counter()  # sockets without a login per client address
         self._tokens = OrderedDict()  # link -> (order id, restaurant id)
         self._asked = {}  # link -> future, waiting for the next batch
         self._batch = None
@@ -262,15 +266,87 @@ class Relay:
         found = self.feeds.get(restaurant_id)
         if found is None:
             found = self.feeds[restaurant_id] = RestaurantFeed(self, restaurant_id)
-            if not self.tasks:
-                self.tasks = [
-                    asyncio.ensure_future(self._listen()),
-                    asyncio.ensure_future(self._check_versions()),
-                    asyncio.ensure_future(self._tend()),
-                ]
-            elif self.channel is not None:
-                asyncio.ensure_future(self._subscribe(restaurant_id))
+            self.start()
+            if self.channel is not None:
+                self._spawn(self._subscribe(restaurant_id))
         return found
+
+    def start(self):
+        if not self.tasks:
+            self.tasks = [
+                asyncio.ensure_future(self._listen()),
+                asyncio.ensure_future(self._check_versions()),
+                asyncio.ensure_future(self._tend()),
+                asyncio.ensure_future(self._recheck_staff_now_and_then()),
+            ]
+
+    # -- how many sockets one client may hold
+
+    def admit(self, socket):
+        """Count a socket without a login against its link and its address; False when it
+        would be one too many (LIVE_QUEUE_MAX_SOCKETS_PER_LINK, _PER_ADDRESS)."""
+        link, address = getattr(socket, "order_id", None), socket.client_address
+        if link is not None and self.per_link[link] >= settings.LIVE_QUEUE_MAX_SOCKETS_PER_LINK:
+            return False
+        if address and self.per_address[address] >= settings.LIVE_QUEUE_MAX_SOCKETS_PER_ADDRESS:
+            return False
+        if link is not None:
+            self.per_link[link] += 1
+        if address:
+            self.per_address[address] += 1
+        socket.admitted = (link, address)
+        return True
+
+    def release(self, socket):
+        link, address = getattr(socket, "admitted", (None, None))
+        for counter, key in ((self.per_link, link), (self.per_address, address)):
+            if key is not None and key != "":
+                counter[key] -= 1
+                if counter[key] <= 0:
+                    del counter[key]
+        socket.admitted = (None, None)
+
+    # -- staff sockets end with their staff member's access
+
+    def watch_staff(self, socket):
+        self.staff.add(socket)
+        self.start()
+
+    def forget_staff(self, socket):
+        self.staff.discard(socket)
+
+    async def recheck_staff(self, user_id=None, restaurant_id=None):
+        """Close (4403) the staff sockets, of this user or restaurant (or all), whose access
+        has ended."""
+        sockets = [
+            s for s in self.staff
+            if (user_id is None or s.user_id == user_id)
+            and (restaurant_id is None or s.restaurant_id == restaurant_id)
+        ]
+        if not sockets:
+            return
+        try:
+            ended = await workers.run(access.who_may_no_longer_watch, sockets)
+        except Exception:
+            logger.warning("Could not check staff sockets' access; will try again", exc_info=True)
+            return
+        for socket in ended:
+            await socket.close_forbidden()
+
+    async def close_session(self, mark):
+        """The session with this mark logged out: its staff sockets close."""
+        for socket in [s for s in self.staff if s.session_mark == mark]:
+            await socket.close_forbidden()
+
+    def _spawn(self, coroutine):
+        task = asyncio.ensure_future(coroutine)
+        self._spawned.add(task)
+        task.add_done_callback(self._spawned.discard)
+
+    async def _recheck_staff_now_and_then(self):
+        while True:
+            await asyncio.sleep(access.STAFF_RECHECK_SECONDS * (0.75 + random.random() / 2))
+            await self.recheck_staff()
 
     # -- the channel layer
 
@@ -283,6 +359,7 @@ class Relay:
                 if self.channel is None:
                     self.channel = await layer.new_channel()
                     self.subscribed.clear()
+                    await layer.group_add(groups.staff_access(), self.channel)
                     for restaurant_id in list(self.feeds):
                         await self._subscribe(restaurant_id)
                 message = await layer.receive(self.channel)
@@ -300,6 +377,11 @@ class Relay:
                 feed = self.feeds.get(message.get("restaurant"))
                 if feed is not None:
                     feed.changed()
+            elif message.get("type") == access.MESSAGE_TYPE:
+                if message.get("session"):
+                    self._spawn(self.close_session(message["session"]))
+                else:
+                    self._spawn(self.recheck_staff(message.get("user"), message.get("restaurant")))
 
     async def _subscribe(self, restaurant_id):
         layer = get_channel_layer()
@@ -323,6 +405,15 @@ class Relay:
         except asyncio.TimeoutError:
             pass
 
+    async def _renew_staff_group(self):
+        layer = get_channel_layer()
+        if layer is None or self.channel is None:
+            return
+        try:
+            await layer.group_add(groups.staff_access(), self.channel)
+        except Exception:
+            logger.info("Live updates: could not renew the staff access group")
+
     async def _unsubscribe(self, restaurant_id):
         self.subscribed.discard(restaurant_id)
         self._ready.pop(restaurant_id, None)
@@ -343,6 +434,7 @@ class Relay:
             renew = now - renewed > RENEW_GROUPS_SECONDS
             if renew:
                 renewed = now
+                await self._renew_staff_group()
             for restaurant_id, feed in list(self.feeds.items()):
                 if feed.idle_since is not None and now - feed.idle_since > IDLE_FEED_SECONDS:
                     del self.feeds[restaurant_id]
@@ -417,7 +509,7 @@ class Relay:
                 self._tokens.popitem(last=False)
 
     async def close(self):
-        for task in self.tasks:
+        for task in [*self.tasks, *self._spawned]:
             task.cancel()
         for feed in self.feeds.values():
             if feed.task is not None:

@@ -3,7 +3,8 @@
  * The htmx WebSocket extension (static/vendor/htmx-ext-ws-2.0.4.js) reconnects by itself only
  * after close codes 1006, 1011, 1012 and 1013. A server that stops cleanly, or daphne closing
  * a socket at its --websocket_timeout, closes with 1000/1001 instead, so every other code is
- * retried here, except ours that are final: 4403 (not allowed) and 4404 (unknown). On every
+ * retried here, except ours that are final: 4403 (not allowed), 4404 (unknown) and 4429 (too
+ * many sockets for this link or address). On every
  * (re)connect the server sends the whole screen, so nothing stale survives a reconnect.
  *
  * A push replaces pieces and rows by id, so anything a person types lives outside them (the
@@ -17,7 +18,11 @@
 (function () {
   "use strict";
   var RETRIED_BY_EXTENSION = [1006, 1011, 1012, 1013];
-  var FINAL = { 4403: "Not allowed — log in again", 4404: "This link is no longer valid" };
+  var FINAL = {
+    4403: "Not allowed — log in again",
+    4404: "This link is no longer valid",
+    4429: "Open in too many places — close one and reload",
+  };
 
   // Full jitter, capped at 15 s (a host stand must not stay dark for a minute after a
   // deploy), never sooner than a quarter second.

@@ -27,6 +27,7 @@ from .redis_isolation import isolate_this_run
 isolate_this_run()
 
 ORIGIN = (b"origin", b"http://localhost")
+HOST = (b"host", b"localhost")
 
 
 @pytest.fixture(autouse=True)
@@ -124,8 +125,8 @@ def staff_cookie(restaurant):
     return sync_to_async(make)
 
 
-def open_socket(path, cookie=None, origin=ORIGIN):
-    headers = [origin] if origin else []
+def open_socket(path, cookie=None, origin=ORIGIN, host=HOST):
+    headers = [h for h in (origin, host) if h]
     if cookie:
         headers.append((b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={cookie}".encode()))
     return WebsocketCommunicator(application, path, headers=headers)
