@@ -43,6 +43,9 @@ IGNORED_LOGGED_PER_MINUTE = 10
 
 class _IgnoredMessages:
     def __init__(self):
+        self.reset()
+
+    def reset(self):
         self.window_start = 0.0
         self.logged = 0
         self.unlogged = 0

@@ -167,3 +167,38 @@ def queue_changes():
     queue_changed.connect(listener, weak=False, dispatch_uid="tests.queue_changes")
     yield heard
     queue_changed.disconnect(dispatch_uid="tests.queue_changes")
+
+
+def fill_queue(restaurant, waiting, *, name="Party"):
+    """`waiting` more parties at the back of the queue, each with one dish, written in bulk:
+    the same rows `waiting` joins would leave, without quoting each one against a line of
+    hundreds (set-up for the long-queue tests, not what they test)."""
+    from django.utils import timezone
+
+    from orders.models import Order, OrderItem, OrderStatus
+
+    dish = restaurant.menu_items.first()
+    now = timezone.now()
+    start = Order.objects.filter(restaurant=restaurant, status=OrderStatus.IN_QUEUE).count()
+    alphabet = "ACDEFGHJKMNPQRTUVWXY34679"
+    taken = set(Order.objects.filter(restaurant=restaurant).values_list("order_code", flat=True))
+    codes = []
+    n = 0
+    while len(codes) < waiting:
+        code = "".join(alphabet[(n // 25**k) % 25] for k in range(4))
+        n += 7919  # a prime step walks the code space without repeats for a long while
+        if code not in taken:
+            taken.add(code)
+            codes.append(code)
+    orders = Order.objects.bulk_create(
+        Order(
+            restaurant=restaurant, customer_name=f"{name} {start + i + 1}", party_size=2,
+            order_code=codes[i], status=OrderStatus.IN_QUEUE, queue_position=start + i + 1,
+            quoted_wait_minutes=30, joined_at=now,
+        )
+        for i in range(waiting)
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(order=order, menu_item=dish, quantity=1, unit_price=dish.price) for order in orders
+    )
+    return orders

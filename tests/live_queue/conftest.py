@@ -22,6 +22,8 @@ from config.asgi import application
 from orders import services
 from orders.models import MenuItem, RestaurantProfile
 
+from tests.conftest import fill_queue  # noqa: F401 (the long-queue tests import it from here)
+
 from .redis_isolation import isolate_this_run
 
 isolate_this_run()
@@ -51,9 +53,10 @@ def consumer_threads_close_their_connections():
 def no_quiet_period_left_from_another_test():
     """A publish that failed (Redis away) makes the next few seconds' changes skip
     publishing; each test starts without that."""
-    from live_queue import broadcast
+    from live_queue import broadcast, consumers
 
     broadcast.reset_quiet_period()
+    consumers.ignored_messages.reset()  # nor with another test's share of logged lines
 
 
 @pytest.fixture(autouse=True)
@@ -62,11 +65,15 @@ async def live_feeds_stop_after_each_test():
     database threads close their connections (or PostgreSQL could not drop the test
     database at the end)."""
     yield
+    from django.db import connections
+
     from live_queue.database import workers
     from live_queue.feeds import close_relay
 
     await close_relay()
     workers.shutdown()
+    # The thread asgiref runs a test's sync_to_async calls in keeps its connection too.
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture
@@ -336,3 +343,33 @@ def layer_on_private_redis(settings, private_redis):
         )
     }
     return settings.CHANNEL_LAYERS["default"]
+
+
+@pytest.fixture
+def live_queries(monkeypatch):
+    """Every SQL statement the live side's database threads run (live_queue.database), as
+    they run; the test's own queries and the services' are not counted."""
+    import threading
+
+    from django.db.backends import utils
+
+    seen = []
+    lock = threading.Lock()
+    real_execute, real_executemany = utils.CursorWrapper.execute, utils.CursorWrapper.executemany
+
+    def note(sql):
+        if threading.current_thread().name.startswith("live-db"):
+            with lock:
+                seen.append(sql)
+
+    def execute(self, sql, params=None):
+        note(sql)
+        return real_execute(self, sql, params)
+
+    def executemany(self, sql, param_list):
+        note(sql)
+        return real_executemany(self, sql, param_list)
+
+    monkeypatch.setattr(utils.CursorWrapper, "execute", execute)
+    monkeypatch.setattr(utils.CursorWrapper, "executemany", executemany)
+    return seen
