@@ -214,6 +214,8 @@ class Daphnes:
             "SECURE_HSTS_SECONDS": "0",
             "STATIC_ROOT": static_root,
             "LOG_LEVEL": "WARNING",
+            # One client stands in for thousands of phones, all from 127.0.0.1.
+            "LIVE_QUEUE_MAX_SOCKETS_PER_ADDRESS": "1000000",
             **(extra_env or {}),
         }
         self.log = tempfile.NamedTemporaryFile(prefix="rt-bench-daphne-", suffix=".log", delete=False)
@@ -285,6 +287,7 @@ class Host:
         self.base = base
         self.session = session
         self.csrf = None
+        self.service_times = []  # the queue's own work in each click (Server-Timing)
 
     def _open(self, request):
         return urllib.request.urlopen(request, timeout=60)
@@ -319,7 +322,10 @@ class Host:
             status = answer.status
             if answer.headers.get("HX-Redirect"):
                 raise RuntimeError("the bench's host is not logged in")
-        return time.perf_counter() - started, status
+            timing = re.search(r"service;dur=([\d.]+)", answer.headers.get("Server-Timing", ""))
+        took = time.perf_counter() - started
+        self.service_times.append(float(timing.group(1)) / 1000 if timing else float("nan"))
+        return took, status
 
 
 def load_page(url):
@@ -465,10 +471,12 @@ async def measure_rounds(watcher, click, groups, rounds, every=None, expected=No
     return host_times, arrivals, heard_total / max(1, expected_total)
 
 
-def report(label, n, processes, opened, screens, host_times, arrivals, share, extra=""):
+def report(label, n, processes, opened, screens, host_times, arrivals, share, extra="", services=()):
+    beyond = [t - s for t, s in zip(host_times, services) if s == s] if services else []
     line = (
         f"| {label} | {n} | {processes} | {opened:.1f} | {screens:.1f} | "
         f"{ms(pct(host_times, 50))} / {ms(pct(host_times, 95))} | "
+        f"{ms(pct(services, 95)) if services else '-'} / {ms(pct(beyond, 95)) if beyond else '-'} | "
         f"{ms(pct(arrivals, 50))} / {ms(pct(arrivals, 95))} / {ms(pct(arrivals, 99))} / "
         f"{ms(max(arrivals) if arrivals else float('nan'))} | {share * 100:.1f}% |{extra}"
     )
@@ -525,6 +533,7 @@ async def ramp_readytable(db, static_root, sizes, processes, layouts, rounds, pr
                         report(
                             f"ReadyTable, {layout}", n, count, opened, screens, host_times,
                             arrivals, share, f" {watcher.failed} refused |",
+                            services=host.service_times[-len(host_times):],
                         )
                     )
                 finally:
@@ -757,6 +766,68 @@ async def burst(db, static_root, size):
     print(f"- tracebacks in the server log: {servers.tracebacks()}")
 
 
+# --------------------------------------------------------------------------- reconnect storm
+
+
+async def open_like_pages(watcher, targets):
+    """Every socket opened as static/js/live.js reopens one after its server went away: a
+    first try after 0.25 s plus up to 1 s at random, then full-jitter backoff (0.25 s plus
+    up to 2^n s, at most 15 s) until it is in. Returns (seconds until every socket had its
+    whole screen, how many tries failed)."""
+    import websockets
+
+    connected, failures = [], [0]
+    started = time.perf_counter()
+
+    async def one(url, group, origin, cookie):
+        tries = 0
+        while True:
+            await asyncio.sleep(0.25 + random.random() * min(15, 2 ** tries))
+            tries += 1
+            ws = None
+            try:
+                ws = await websockets.connect(
+                    url, origin=origin, additional_headers={"Cookie": cookie} if cookie else None,
+                    max_size=None, ping_interval=None, open_timeout=10, close_timeout=1,
+                )
+                await asyncio.wait_for(ws.recv(), 30)
+            except Exception:
+                failures[0] += 1
+                if ws is not None:
+                    await ws.close()
+                continue
+            connected.append(time.perf_counter())
+            watcher.sockets.append({"ws": ws, "group": group, "round": None, "first": connected[-1]})
+            return
+
+    await asyncio.gather(*(one(*target) for target in targets))
+    return max(connected) - started, failures[0]
+
+
+async def storm(db, static_root, n, processes):
+    print(f"\nReconnect storm: {n} diner sockets of {SPREAD_RESTAURANTS} restaurants on "
+          f"{processes} daphne processes; the processes restart (a deploy) and every page "
+          "reconnects as its script does\n")
+    restaurants = await asyncio.to_thread(make_restaurants, SPREAD_RESTAURANTS, n // SPREAD_RESTAURANTS, "storm")
+    servers = Daphnes(processes, db.url, static_root, f"rt-bench-{os.getpid()}-storm").start()
+    watcher = Watcher()
+    try:
+        targets = await asyncio.to_thread(diner_targets, servers.ports, restaurants)
+        opened, screens, got = await open_all(watcher, targets)
+        print(f"- before: {got} sockets open and shown their screens ({opened:.1f} s to open them)")
+        servers.stop()
+        await watcher.close()
+        servers.start()
+        again = Watcher()
+        took, failed = await open_like_pages(again, targets)
+        print(f"- after the restart: all {len(again.sockets)} sockets had their whole screen "
+              f"{took:.1f} s after the servers were back ({failed} tries failed and were retried)")
+        await again.close()
+    finally:
+        servers.stop()
+    print(f"- tracebacks in the server log: {servers.tracebacks()}")
+
+
 # --------------------------------------------------------------------------- profile
 
 
@@ -832,13 +903,16 @@ async def main(args):
             print("\nArrival of a host's \"Notify next\" at every diner socket of the restaurant "
                   "(ms; host request and arrival from the click)\n")
             print("| server | diners | processes | open s | all screens s | host request p50 / p95 | "
-                  "arrival p50 / p95 / p99 / max | heard within 15 s | refused |")
-            print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+                  "of which the service p95 / the rest p95 | arrival p50 / p95 / p99 / max | "
+                  "heard within 15 s | refused |")
+            print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
             ours = await ramp_readytable(
                 db, static_root, args.sizes, args.processes, args.layouts, args.rounds, args.profile
             )
             bare = await ramp_bare(args.bare_sizes, args.layouts, args.rounds)
             summarise(ours, bare)
+        if "storm" in args.only:
+            await storm(db, static_root, args.storm, 2)
         if "idle" in args.only:
             await idle(db, static_root, args.idle_sockets, args.idle_seconds)
         if "burst" in args.only:
@@ -864,7 +938,7 @@ def summarise(ours, bare):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="ramp,idle,burst", type=lambda s: s.split(","))
+    parser.add_argument("--only", default="ramp,storm,idle,burst", type=lambda s: s.split(","))
     parser.add_argument("--sizes", default="100,1000,5000,10000", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--bare-sizes", default="100,1000,5000,10000,15000", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--processes", default="1,2", type=lambda s: [int(x) for x in s.split(",")])
@@ -873,6 +947,7 @@ if __name__ == "__main__":
     parser.add_argument("--idle-sockets", type=int, default=10_000)
     parser.add_argument("--idle-seconds", type=float, default=30)
     parser.add_argument("--burst", type=int, default=500)
+    parser.add_argument("--storm", type=int, default=5000)
     parser.add_argument("--profile", action="store_true", default=True)
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     asyncio.run(main(parser.parse_args()))

@@ -2,6 +2,8 @@
 service, and answers with a short message (htmx: the screen itself changes through its live
 socket, which hears of every committed change) or a redirect back (plain HTTP)."""
 
+import time
+
 from django.contrib import messages
 from django.contrib.auth.views import LoginView
 from django.http import HttpResponse
@@ -92,9 +94,30 @@ ORDER_ACTIONS = {
 }
 
 
+def _act(request, service, *args, **kwargs):
+    """Call one service, noting how long the queue's own work took (sent back in a
+    Server-Timing header, so the rest of a click's time can be told apart from it)."""
+    started = time.perf_counter()
+    try:
+        return service(*args, **kwargs)
+    finally:
+        request.service_seconds = time.perf_counter() - started
+
+
 def _screen_response(
     request, restaurant, screen, *, message=None, refusal=None, status=200, room_form=False
 ):
+    response = _answer(
+        request, restaurant, screen, message=message, refusal=refusal, status=status,
+        room_form=room_form,
+    )
+    service_seconds = getattr(request, "service_seconds", None)
+    if service_seconds is not None:
+        response["Server-Timing"] = f'service;dur={service_seconds * 1000:.1f};desc="the queue\'s own work"'
+    return response
+
+
+def _answer(request, restaurant, screen, *, message, refusal, status, room_form):
     """The answer to an action. htmx: the message alone, since the screen itself changes
     through its live socket (rendering it here would make every click as slow as the queue
     is long); `room_form` sends the host stand's Room and timing form back too, showing what
@@ -151,7 +174,7 @@ def order_action(request, restaurant, order_id, action):
             refusal=f"That party is not in {restaurant.name}'s list any more.", status=404,
         )
     try:
-        service(order.pk, request.user)
+        _act(request, service, order.pk, request.user)
     except services.QueueError as refusal:
         return _screen_response(
             request, restaurant, screen, refusal=refusal.message, status=refusal.status_code
@@ -170,7 +193,7 @@ def notify_next(request, restaurant):
             request, restaurant, "host", refusal="Unknown party.", status=400
         )
     try:
-        order = services.notify_next(restaurant.pk, request.user, expected)
+        order = _act(request, services.notify_next, restaurant.pk, request.user, expected)
     except services.QueueError as refusal:
         return _screen_response(
             request, restaurant, "host", refusal=refusal.message, status=refusal.status_code
@@ -201,12 +224,13 @@ def table_action(request, restaurant, table_id, action):
         )
     try:
         if action == "seat-walk-in":
-            services.seat_walk_in(
+            _act(
+                request, services.seat_walk_in,
                 restaurant.pk, request.user, table_id=table.pk, party_size=party_size
             )
             message = f"Walk-in seated at table {table.number}."
         elif action == "walk-in-left":
-            services.walk_in_left(restaurant.pk, request.user, table_id=table.pk)
+            _act(request, services.walk_in_left, restaurant.pk, request.user, table_id=table.pk)
             message = f"Table {table.number} is free."
         else:
             return _screen_response(
@@ -234,7 +258,8 @@ def room_settings(request, restaurant):
             return _screen_response(
                 request, restaurant, "host", refusal=form.error_text(), status=400
             )
-        services.update_room(
+        _act(
+            request, services.update_room,
             restaurant.pk,
             request.user,
             table_counts=form.table_counts(),
@@ -263,7 +288,7 @@ def accepting_joins(request, restaurant):
         return _screen_response(
             request, restaurant, "host", refusal="Say whether the queue is open or closed.", status=400
         )
-    services.set_accepting_joins(restaurant.pk, value == "open", request.user)
+    _act(request, services.set_accepting_joins, restaurant.pk, value == "open", request.user)
     message = "The queue is open for new parties." if value == "open" else "The queue is closed to new parties."
     return _screen_response(request, restaurant, "host", message=message)
 
@@ -292,7 +317,7 @@ def remove_selected(request, restaurant):
             {"restaurant": restaurant, "parties": parties, "gone": len(set(ids)) - len(parties)},
         )
     try:
-        removed = services.remove_parties(restaurant.pk, ids, request.user)
+        removed = _act(request, services.remove_parties, restaurant.pk, ids, request.user)
     except services.QueueError as refusal:
         return _screen_response(
             request, restaurant, "host", refusal=refusal.message, status=refusal.status_code

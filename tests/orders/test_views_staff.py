@@ -329,6 +329,8 @@ def test_button_through_htmx_answers_with_the_message_and_leaves_the_screen_to_i
     assert body.lstrip().startswith('<div id="flash" hx-swap-oob="true"')
     assert told.format(code=order.order_code) in text_of(response)
     assert fresh(order).status == after
+    # How long the queue's own work took, apart from the rest of the click.
+    assert re.match(r"service;dur=\d+\.\d;", response["Server-Timing"])
 
 
 def test_food_marked_ready_shows_on_the_host_stand(host, restaurant, party_in):
