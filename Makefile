@@ -52,11 +52,13 @@ css:
 	npm ci --no-audit --no-fund && npm run build:css
 
 # Scripts that print figures (bench/fanout.py: the two Redis channel layers, a few minutes;
-# it runs its own redis-server). bench/notify_timing.py, the study behind the notify buffer's
-# default (about 15 minutes), runs on its own.
+# it runs its own redis-server). Long ones run on their own: bench/notify_timing.py (the study
+# behind the notify buffer's default, about 15 minutes), bench/foresight.py, and
+# bench/live_load.py (the live queue under load against the bare server, 15-30 minutes;
+# bench/bare_server.py is the server it starts, not a bench).
 bench: install-dev
 	@for script in bench/*.py; do \
-	  case $$script in bench/screenshots.py|bench/notify_timing.py|bench/foresight.py) continue;; esac; \
+	  case $$script in bench/screenshots.py|bench/notify_timing.py|bench/foresight.py|bench/live_load.py|bench/bare_server.py) continue;; esac; \
 	  echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 # docs/screenshots/*.png from the demo data: diner pages at phone size, staff screens at desktop size.

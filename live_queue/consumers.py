@@ -20,7 +20,8 @@ from django.conf import settings
 from orders.models import RestaurantProfile
 from orders.views.fragments import queue_window
 
-from . import access, feeds
+from . import access
+from .relay import this_process
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class LiveScreenConsumer(AsyncWebsocketConsumer):
     window = None
     shown = None  # what the feed last sent this socket
     feed = None
-    admitted = (None, None)  # what this socket counts against (live_queue.feeds.Relay.admit)
+    admitted = (None, None)  # what this socket counts against (live_queue.relay.Relay.admit)
     user_id = session_key = session_mark = None  # a staff socket's login (live_queue.access)
 
     @property
@@ -96,14 +97,14 @@ class LiveScreenConsumer(AsyncWebsocketConsumer):
             await self.close(code=refusal)
             return
         await self.accept()
-        self.feed = feeds.relay().feed(self.restaurant_id)
+        self.feed = this_process().feed(self.restaurant_id)
         self.feed.join(self)
 
     async def disconnect(self, code):
         if self.feed is not None:
             self.feed.leave(self)
             self.feed = None
-        relay = feeds.relay()
+        relay = this_process()
         relay.release(self)
         relay.forget_staff(self)
 
@@ -185,7 +186,7 @@ class DinerConsumer(LiveScreenConsumer):
 
     async def authorise(self):
         token = self.scope["url_route"]["kwargs"]["token"]
-        relay = feeds.relay()
+        relay = this_process()
         found = await relay.order_for_token(token)
         if found is None:
             return CLOSE_NOT_FOUND
@@ -215,7 +216,7 @@ class StaffConsumer(LiveScreenConsumer):
         self.user_id = user.pk
         self.session_key = self.scope["session"].session_key
         self.session_mark = access.session_mark(self.session_key)
-        feeds.relay().watch_staff(self)
+        this_process().watch_staff(self)
         return None
 
 

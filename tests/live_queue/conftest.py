@@ -68,7 +68,7 @@ async def live_feeds_stop_after_each_test():
     from django.db import connections
 
     from live_queue.database import workers
-    from live_queue.feeds import close_relay
+    from live_queue.relay import close_relay
 
     await close_relay()
     workers.shutdown()

@@ -210,7 +210,7 @@ async def test_a_room_full_of_screens_costs_one_database_check_per_interval(
 ):
     """The re-sync check reads the versions of all of a process's restaurants in one query per
     interval, not one per open screen: a busy evening's phones must not hammer the database."""
-    from live_queue import feeds, screens
+    from live_queue import relay, screens
 
     parties = [await join(restaurant, f"Party {n}") for n in range(6)]
     sockets = [await connected(f"/ws/restaurant/{restaurant.slug}/host/", await staff_cookie())]
@@ -219,7 +219,7 @@ async def test_a_room_full_of_screens_costs_one_database_check_per_interval(
     sockets.append(await connected(f"/ws/q/{neighbour.public_token}/"))
     for socket in sockets:
         await socket.receive_from()
-    assert feeds.watched_restaurants() == 2
+    assert relay.watched_restaurants() == 2
 
     checks = []
     real = screens.state_versions
@@ -239,7 +239,7 @@ async def test_a_room_full_of_screens_costs_one_database_check_per_interval(
     for socket in sockets:
         await socket.disconnect()
     await asyncio.sleep(0.05)
-    assert feeds.watched_restaurants() == 0
+    assert relay.watched_restaurants() == 0
 
 
 async def test_screens_behind_together_all_catch_up_and_a_closed_one_is_left_alone(
