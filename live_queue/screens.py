@@ -249,7 +249,7 @@ class LiveState:
     version: int
     snap: object
     with_items: bool
-    diners: dict  # order id -> DinerScreen (every active party, and any other asked for)
+    diners: dict  # order id -> DinerScreen of each party whose page is watched here
     host: dict = field(default_factory=dict)  # window -> Rendered
     kitchen: Rendered = None
     diner_html: dict = field(default_factory=dict)  # order id -> {piece: html}
@@ -272,7 +272,11 @@ def read_state(
             return None
         with_items = kitchen or bool(previous and previous.with_items)
         snap = selectors.queue_snapshot(restaurant_id, with_items=with_items)
-        state = LiveState(version, snap, with_items, selectors.diner_screens_from_snapshot(snap))
+        # Only the pages someone watches in this process: a queue of thousands with a few
+        # phones open here costs a few screens.
+        state = LiveState(
+            version, snap, with_items, selectors.diner_screens_from_snapshot(snap, diner_orders)
+        )
         if previous is not None:
             # A party that has left for good shows the same page for ever: no need to read it.
             state.diners.update(
@@ -287,6 +291,9 @@ def read_state(
 
     state.asked_for.update(diner_orders)
     missing = [pk for pk in diner_orders if pk not in state.diners]
+    if missing:  # phones that joined since the read: from the same snapshot
+        state.diners.update(selectors.diner_screens_from_snapshot(state.snap, missing))
+        missing = [pk for pk in missing if pk not in state.diners]
     if missing:  # parties no longer in the queue (seated and gone, left, no-show)
         state.diners.update(selectors.diner_screens_for_orders(missing))
     windows = set(host_windows) - set(state.host)

@@ -396,11 +396,16 @@ def diner_screen(view):
     )
 
 
-def diner_screens_from_snapshot(snap):
-    """{order id: DinerScreen} of every waiting and notified party, from one snapshot."""
+def diner_screens_from_snapshot(snap, order_ids=None):
+    """{order id: DinerScreen} of the parties in a snapshot (asking to join, waiting,
+    notified, seated), or of those of them in `order_ids`."""
+    parties = snap.requests + snap.waiting + snap.heading_over + snap.seated
+    if order_ids is not None:
+        wanted = set(order_ids)
+        parties = [order for order in parties if order.pk in wanted]
     return {
         order.pk: diner_screen(_diner_view(order, getattr(order, "estimated_wait_minutes", None)))
-        for order in snap.requests + snap.waiting + snap.heading_over + snap.seated
+        for order in parties
     }
 
 
