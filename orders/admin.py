@@ -11,6 +11,7 @@ from .models import (
     OrderItem,
     RestaurantEvent,
     RestaurantProfile,
+    StaffMembership,
 )
 
 
@@ -18,6 +19,17 @@ class MenuItemInline(admin.TabularInline):
     model = MenuItem
     extra = 0
     fields = ("name", "price", "estimated_prep_time_minutes", "available")
+
+
+class StaffMembershipInline(admin.TabularInline):
+    """Who runs the restaurant, and as what: hosts and the kitchen run the screens, managers
+    also see insights and set up the room and timing."""
+
+    model = StaffMembership
+    extra = 0
+    fields = ("user", "role")
+    verbose_name = "staff member"
+    verbose_name_plural = "staff"
 
 
 class DiningTableInline(admin.TabularInline):
@@ -63,8 +75,7 @@ class RestaurantProfileAdmin(admin.ModelAdmin):
     list_filter = ("accepting_joins",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
-    filter_horizontal = ("staff",)
-    inlines = [MenuItemInline, DiningTableInline]
+    inlines = [StaffMembershipInline, MenuItemInline, DiningTableInline]
 
     def get_readonly_fields(self, request, obj=None):
         # A new restaurant may be given just a number of tables (it gets that many). After

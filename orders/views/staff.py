@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from .. import selectors, services
 from ..forms import RoomSettingsForm
 from ..models import DiningTable, Order
-from .access import staff_of_restaurant
+from .access import manager_of_restaurant, staff_of_restaurant
 from .fragments import (
     HOST_FRAGMENTS,
     KITCHEN_FRAGMENTS,
@@ -45,20 +45,22 @@ def home(request):
     return render(request, "staff/home.html", {"restaurants": restaurants})
 
 
-def _host_page_context(restaurant):
-    """The host stand's fragments plus its Room and timing form (not part of any push)."""
+def _host_page_context(request, restaurant):
+    """The host stand's fragments plus, for managers, its Room and timing form (not part of
+    any push)."""
     context = host_context(restaurant)
-    restaurant = context["snap"].restaurant
-    sizes = selectors.table_sizes(restaurant)
-    context["room_form"] = RoomSettingsForm.for_restaurant(
-        restaurant, sizes, services.room_fingerprint(restaurant, sizes)
-    )
+    if request.can_manage:
+        restaurant = context["snap"].restaurant
+        sizes = selectors.table_sizes(restaurant)
+        context["room_form"] = RoomSettingsForm.for_restaurant(
+            restaurant, sizes, services.room_fingerprint(restaurant, sizes)
+        )
     return context
 
 
 @staff_of_restaurant
 def host_stand(request, restaurant):
-    return render(request, "staff/host.html", _host_page_context(restaurant))
+    return render(request, "staff/host.html", _host_page_context(request, restaurant))
 
 
 @staff_of_restaurant
@@ -88,7 +90,9 @@ def _screen_response(
     if screen == "kitchen":
         templates, context, page = KITCHEN_FRAGMENTS, kitchen_context(restaurant), "staff/kitchen.html"
     else:
-        templates, context, page = HOST_FRAGMENTS, _host_page_context(restaurant), "staff/host.html"
+        templates, context, page = (
+            HOST_FRAGMENTS, _host_page_context(request, restaurant), "staff/host.html"
+        )
         if room_form:
             templates = (*templates, ROOM_FORM)
     if request.headers.get("HX-Request") == "true":
@@ -195,7 +199,7 @@ def table_action(request, restaurant, table_id, action):
 
 
 @require_POST
-@staff_of_restaurant
+@manager_of_restaurant("change the room and timing")
 def room_settings(request, restaurant):
     """The room's tables by size and how the house runs, from the host stand."""
     sizes = selectors.table_sizes(restaurant)
