@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "channels",
     "orders",
     "live_queue",
+    "insights",
 ]
 
 MIDDLEWARE = [
