@@ -40,5 +40,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("restaurant/", include("orders.urls_staff")),
+    path("restaurant/", include("insights.urls")),
     path("", include("orders.urls_diner")),
 ]
