@@ -32,7 +32,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
-from orders import selectors, timing
+from orders import clock, selectors, timing
 from orders.estimates import size_band
 from orders.models import PAST_VISIT_CODE, MenuItem, Order, OrderItem, OrderStatus
 
@@ -318,7 +318,7 @@ def run_what_if(restaurant, now=None):
     and return it. Raises WhatIfError when there is nothing to play or a run is going."""
     from .screen import forecast_for  # the forecast as the screen shows it
 
-    now = now or timezone.now()
+    now = now or clock.now()
     demand = forecast_for(restaurant, now)
     if not demand.available:
         raise WhatIfError(
@@ -336,14 +336,14 @@ def run_what_if(restaurant, now=None):
         variants = room_variants(room)
         result = summarise(scenario, variants, play(scenario, variants))
     except Exception as exc:
-        run.status, run.finished_at = WhatIfRun.FAILED, timezone.now()
+        run.status, run.finished_at = WhatIfRun.FAILED, clock.now()
         run.message = getattr(exc, "message", "The simulator could not play the evening.")[:200]
         run.save(update_fields=["status", "finished_at", "message"])
         logger.exception("What-if for %s failed", restaurant.slug)
         if isinstance(exc, WhatIfError):
             raise
         raise WhatIfError(run.message, status_code=500) from exc
-    run.status, run.finished_at, run.result = WhatIfRun.DONE, timezone.now(), result
+    run.status, run.finished_at, run.result = WhatIfRun.DONE, clock.now(), result
     run.save(update_fields=["status", "finished_at", "result"])
     return run
 
