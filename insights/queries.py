@@ -35,6 +35,7 @@ from django.db.models.functions import (
     ExtractHour,
     ExtractIsoWeekDay,
     ExtractMinute,
+    Least,
     TruncDate,
     TruncHour,
 )
@@ -522,13 +523,17 @@ class LateTickets:
 
 def late_tickets(restaurant, period):
     """Tickets the kitchen started after their fire time: the party's target arrival less its
-    slowest dish and the plating buffer (what the kitchen display counts down to). A ticket
-    started a minute or more after it is late. One query."""
-    late_by = ExpressionWrapper(
-        Minutes(F("fired_at"), F("target_arrival_time"))
-        + F("slowest_prep")
-        + Value(restaurant.plating_buffer_minutes),
-        output_field=FloatField(),
+    slowest dish and the plating buffer (what the kitchen display counts down to), or the
+    moment the party joined if that was later (no kitchen starts food for a party not yet in
+    the queue). A ticket started a minute or more after it is late. One query."""
+    late_by = Least(
+        ExpressionWrapper(
+            Minutes(F("fired_at"), F("target_arrival_time"))
+            + F("slowest_prep")
+            + Value(restaurant.plating_buffer_minutes),
+            output_field=FloatField(),
+        ),
+        Minutes(F("fired_at"), F("joined_at")),
     )
     late = Q(late_by__gte=1)
     figures = (
