@@ -539,7 +539,9 @@ def late_tickets(restaurant, period):
     figures = (
         parties(restaurant, period)
         .filter(fired_at__isnull=False, target_arrival_time__isnull=False)
-        .annotate(slowest_prep=_slowest_dish("menu_item__estimated_prep_time_minutes"))
+        # Each ticket's slowest dish, by a join grouped per party (the aggregate below then
+        # reads these rows as a subquery, so the join is made once).
+        .annotate(slowest_prep=Max("items__menu_item__estimated_prep_time_minutes"))
         .filter(slowest_prep__isnull=False)
         .annotate(late_by=late_by)
         .aggregate(
@@ -652,28 +654,6 @@ def _order_value():
     )
 
 
-def position_at_joining():
-    """The place in line a party was given when it joined: one more than the parties who
-    had joined before it and were still waiting (not yet told to come, left or seated). Not
-    stored, so counted from the stored times."""
-    left_the_queue = Coalesce("notified_at", "ended_at", "seated_at_time")
-    ahead = (
-        Order.objects.filter(
-            restaurant=OuterRef("restaurant"),
-            joined_at__gte=OuterRef("joined_at") - timedelta(hours=LONGEST_QUEUE_HOURS),
-        )
-        .filter(Q(joined_at__lt=OuterRef("joined_at")) | Q(joined_at=OuterRef("joined_at"), pk__lt=OuterRef("pk")))
-        .exclude(order_code=PAST_VISIT_CODE)
-        .annotate(out=left_the_queue)
-        .filter(Q(out__gt=OuterRef("joined_at")) | Q(out__isnull=True))
-        .order_by()
-        .values("restaurant")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(ahead, output_field=IntegerField()), 0) + 1
-
-
 @dataclass
 class PositionRow:
     key: int
@@ -697,29 +677,69 @@ class PositionRow:
 
 def revenue_by_queue_position(restaurant, period):
     """Parties by their place in line at joining: how many sat down, and the pre-ordered
-    revenue they brought in per party who joined there. One query. Parties still in line
-    are left out (their evening is not over)."""
-    position = position_at_joining()
-    rows = (
-        parties(restaurant, period)
-        .exclude(STILL_IN_LINE)
-        .annotate(position=position, value=_order_value())
-        .annotate(g=_bands("position", POSITION_BANDS))
-        .values("g")
-        .annotate(
-            joined=Count("pk"),
-            seated=Count("pk", filter=SEATED),
-            left=Count("pk", filter=LEFT),
-            no_shows=Count("pk", filter=NO_SHOW),
-            revenue=Coalesce(Sum("value", filter=SEATED), ZERO, output_field=MONEY),
-        )
-        .order_by("g")
-    )
+    revenue they brought in per party who joined there. Parties still in line are left out
+    (their evening is not over). One query.
+
+    The place in line is not stored, so it is counted from the stored times: every party adds
+    one to the line when it joins and takes one away when it leaves it (told to come, gone or
+    seated); a running sum over those moments, in the database, is the length of the line,
+    and at a party's own joining it is that party's place. At one instant, parties leaving go
+    before parties joining (they are no longer ahead), except a party told to come the moment
+    it joined, which leaves just after its own joining."""
+    table, items = Order._meta.db_table, OrderItem._meta.db_table
+    capped = "LEAST(place, %s)" if connection.vendor == "postgresql" else "MIN(place, %s)"
+    out = "COALESCE(notified_at, ended_at, seated_at_time)"
+    mine = f"restaurant_id = %s AND order_code <> %s AND joined_at >= %s AND joined_at < %s"
+    still = ", ".join(["%s"] * len(STILL_IN_LINE.children[0][1]))
+    sql = f"""
+        SELECT {capped} AS capped, COUNT(*),
+               SUM(CASE WHEN o.seated_at_time IS NOT NULL THEN 1 ELSE 0 END),
+               SUM(CASE WHEN o.status = %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN o.status = %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN o.seated_at_time IS NOT NULL THEN COALESCE(v.value, 0) ELSE 0 END)
+        FROM (
+            SELECT id, step, SUM(step) OVER (ORDER BY at, k, id, step DESC ROWS UNBOUNDED PRECEDING) AS place
+            FROM (
+                SELECT id, joined_at AS at, 1 AS k, 1 AS step FROM {table} WHERE {mine}
+                UNION ALL
+                SELECT id, {out} AS at, CASE WHEN {out} > joined_at THEN 0 ELSE 1 END AS k, -1 AS step
+                FROM {table} WHERE {mine} AND {out} IS NOT NULL
+            ) moments
+        ) line
+        JOIN {table} o ON o.id = line.id AND line.step = 1
+        LEFT JOIN (
+            SELECT i.order_id, SUM(i.quantity * i.unit_price) AS value
+            FROM {items} i JOIN {table} p ON p.id = i.order_id
+            WHERE p.restaurant_id = %s AND p.joined_at >= %s AND p.joined_at < %s
+            GROUP BY i.order_id
+        ) v ON v.order_id = o.id
+        WHERE o.joined_at >= %s AND o.joined_at < %s AND o.status NOT IN ({still})
+        GROUP BY {capped}
+    """
+    # The line is counted from LONGEST_QUEUE_HOURS before the period: nobody waits longer.
+    since = period.start - timedelta(hours=LONGEST_QUEUE_HOURS)
+    window = [restaurant.pk, PAST_VISIT_CODE, since, period.end]
+    params = [
+        POSITION_BANDS[-1], OrderStatus.CANCELLED, OrderStatus.NO_SHOW,
+        *window, *window,
+        restaurant.pk, period.start, period.end,
+        period.start, period.end, *STILL_IN_LINE.children[0][1],
+        POSITION_BANDS[-1],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        by_place = cursor.fetchall()
+    bands = {}
+    for place, joined, seated, left, no_shows, revenue in by_place:
+        band = max(low for low in POSITION_BANDS if low <= place)
+        row = bands.setdefault(band, [0, 0, 0, 0, Decimal("0")])
+        for i, value in enumerate((joined, seated, left, no_shows)):
+            row[i] += value or 0
+        row[4] += Decimal(str(revenue or 0))
     return [
-        PositionRow(key=row["g"], label=position_band_label(row["g"]), joined=row["joined"],
-                    seated=row["seated"], left=row["left"], no_shows=row["no_shows"],
-                    revenue=_money(row["revenue"]))
-        for row in rows
+        PositionRow(key=band, label=position_band_label(band), joined=joined, seated=seated,
+                    left=left, no_shows=no_shows, revenue=_money(revenue))
+        for band, (joined, seated, left, no_shows, revenue) in sorted(bands.items())
     ]
 
 

@@ -33,7 +33,8 @@ def _picker(request, period=None):
 
 
 def _screen_context(restaurant, period, now):
-    context = screen.insights_screen(restaurant, period, now)
+    with screen.reading():
+        context = screen.insights_screen(restaurant, period, now)
     # Templates cannot look up "waits-by-hour": the same charts under waits_by_hour.
     context["chart"] = {key.replace("-", "_"): chart for key, chart in context["charts"].items()}
     context.update(
@@ -101,7 +102,8 @@ def insights_csv(request, restaurant, table):
         period = parse_period(request.GET, now)
     except PeriodError as refusal:
         return HttpResponse(refusal.message, content_type="text/plain; charset=utf-8", status=400)
-    found = screen.one_table(restaurant, period, table, now)
+    with screen.reading():
+        found = screen.one_table(restaurant, period, table, now)
     if found is None:
         raise Http404("The what-if has not been worked out yet: press “Work out the what-if” first.")
     response = HttpResponse(content_type="text/csv; charset=utf-8")

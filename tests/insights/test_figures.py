@@ -273,3 +273,13 @@ def test_the_night_the_clocks_go_forward_has_23_hours(restaurant, story):
     sunday = the_day("2025-03-30")
     assert (sunday.end.astimezone(UTC) - sunday.start.astimezone(UTC)).total_seconds() == 23 * 3600
     assert {r.label: r.joined for r in queries.waits_by_hour(restaurant, sunday)} == {"00:00": 1, "02:00": 1}
+
+
+def test_a_party_told_to_come_as_it_joined_is_ahead_of_nobody(restaurant, story):
+    # Two parties join at 19:00; the first is told to come at once (a free table).
+    story.seated(at("2025-06-06 19:00"), waited=10, notified=0, dishes={"pizza": 1})
+    story.seated(at("2025-06-06 19:00"), waited=30, notified=20, dishes={"pizza": 1})
+    # At 19:05 the second is still waiting: the newcomer is second in line.
+    story.seated(at("2025-06-06 19:05"), waited=30, notified=25, dishes={"pizza": 1})
+    rows = queries.revenue_by_queue_position(restaurant, the_day("2025-06-06"))
+    assert [(r.label, r.joined) for r in rows] == [("1st", 2), ("2nd", 1)]
