@@ -685,7 +685,7 @@ def revenue_by_queue_position(restaurant, period):
     seated); a running sum over those moments, in the database, is the length of the line,
     and at a party's own joining it is that party's place. At one instant, parties leaving go
     before parties joining (they are no longer ahead), except a party told to come the moment
-    it joined, which leaves just after its own joining."""
+    it joined (or, by a clock's slip, before), which leaves just after its own joining."""
     table, items = Order._meta.db_table, OrderItem._meta.db_table
     capped = "LEAST(place, %s)" if connection.vendor == "postgresql" else "MIN(place, %s)"
     out = "COALESCE(notified_at, ended_at, seated_at_time)"
@@ -702,7 +702,8 @@ def revenue_by_queue_position(restaurant, period):
             FROM (
                 SELECT id, joined_at AS at, 1 AS k, 1 AS step FROM {table} WHERE {mine}
                 UNION ALL
-                SELECT id, {out} AS at, CASE WHEN {out} > joined_at THEN 0 ELSE 1 END AS k, -1 AS step
+                SELECT id, CASE WHEN {out} > joined_at THEN {out} ELSE joined_at END AS at,
+                       CASE WHEN {out} > joined_at THEN 0 ELSE 1 END AS k, -1 AS step
                 FROM {table} WHERE {mine} AND {out} IS NOT NULL
             ) moments
         ) line
@@ -731,7 +732,7 @@ def revenue_by_queue_position(restaurant, period):
         by_place = cursor.fetchall()
     bands = {}
     for place, joined, seated, left, no_shows, revenue in by_place:
-        band = max(low for low in POSITION_BANDS if low <= place)
+        band = max((low for low in POSITION_BANDS if low <= place), default=POSITION_BANDS[0])
         row = bands.setdefault(band, [0, 0, 0, 0, Decimal("0")])
         for i, value in enumerate((joined, seated, left, no_shows)):
             row[i] += value or 0

@@ -54,7 +54,10 @@ class Story:
         minutes after joining the kitchen started / finished its food."""
         seat = joined + mins(waited)
         travel = 10 if travel is None else travel
-        told = joined + mins(notified) if notified is not None else seat - mins(travel + (checked_in or 0))
+        told = (
+            joined + mins(notified) if notified is not None
+            else max(joined, seat - mins(travel + (checked_in or 0)))
+        )
         return self._party(
             joined, size=size, quoted=quoted, dishes=dishes,
             status=OrderStatus.COMPLETED if stayed is not None else OrderStatus.READY,

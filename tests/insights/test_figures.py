@@ -283,3 +283,11 @@ def test_a_party_told_to_come_as_it_joined_is_ahead_of_nobody(restaurant, story)
     story.seated(at("2025-06-06 19:05"), waited=30, notified=25, dishes={"pizza": 1})
     rows = queries.revenue_by_queue_position(restaurant, the_day("2025-06-06"))
     assert [(r.label, r.joined) for r in rows] == [("1st", 2), ("2nd", 1)]
+
+
+def test_a_party_told_to_come_before_it_joined_by_a_slip_of_the_clock_is_still_placed(restaurant, story):
+    # A host's tablet with a clock a few minutes fast: told to come "before" joining.
+    story.seated(at("2025-06-06 19:00"), waited=30, notified=-3, dishes={"pizza": 1})
+    story.seated(at("2025-06-06 19:01"), waited=30, notified=20, dishes={"pizza": 1})
+    rows = queries.revenue_by_queue_position(restaurant, the_day("2025-06-06"))
+    assert [(r.label, r.joined) for r in rows] == [("1st", 2)]
