@@ -29,7 +29,7 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from orders import clock, selectors, timing
@@ -355,9 +355,5 @@ def latest(restaurant):
         .order_by("-finished_at")
         .first()
     )
-    running = (
-        WhatIfRun.objects.filter(restaurant=restaurant, status=WhatIfRun.RUNNING)
-        .annotate(since=F("started_at"))
-        .first()
-    )
+    running = WhatIfRun.objects.filter(restaurant=restaurant, status=WhatIfRun.RUNNING).first()
     return done, running

@@ -7,7 +7,6 @@ change with override_settings)."""
 
 import itertools
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -95,7 +94,3 @@ class Story:
 @pytest.fixture
 def story(restaurant, menu):
     return Story(restaurant, menu)
-
-
-def price(key, menu):
-    return Decimal(menu[key].price)

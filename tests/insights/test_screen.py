@@ -3,7 +3,7 @@ period picker refuses what it cannot show; every table downloads as CSV."""
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.test import Client
