@@ -252,10 +252,10 @@ def prep_chart(rows):
         summary = "Too few tickets were fired and marked ready in this period to time the dishes."
     table = Table(
         "prep-by-dish", title,
-        ["Dish the ticket waited for", "Tickets", "Mean fired to ready (min)", "90th percentile (min)",
+        ["Dish the ticket waited for", "Tickets", "Mean fired to ready (min)",
          "Menu estimate (min)", "Over the estimate (min)"],
-        [[r.dish, r.tickets, _r(r.mean_minutes), _r(r.p90_minutes), r.estimate, _r(r.over_estimate)] for r in rows],
-        [str, str, minutes, minutes, str, minutes],
+        [[r.dish, r.tickets, _r(r.mean_minutes), r.estimate, _r(r.over_estimate)] for r in rows],
+        [str, str, minutes, str, minutes],
     )
     spec = _spec(
         [r.dish for r in rows],
