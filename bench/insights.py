@@ -147,6 +147,7 @@ def main():
     from insights.screen import reading
     from orders import clock
 
+    load_before = os.getloadavg()[0]
     setup_test_environment(debug=False)
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
@@ -183,6 +184,8 @@ def main():
 
     vendor = connection.vendor
     print(f"Insights screen ({vendor}; median of {args.repeat} reads; history ~{PARTIES_PER_DAY} parties a day)")
+    # Timings on a shared machine mean little without how busy it was.
+    print(f"Load average (1 min) at start {load_before:.1f}, at end {os.getloadavg()[0]:.1f}, on {os.cpu_count()} CPUs")
     print("History loaded: " + ", ".join(
         f"{written:,} parties in {seconds:.0f} s" for written, seconds in (loaded[s] for s in sizes)
     ))
