@@ -694,7 +694,9 @@ def revenue_by_queue_position(restaurant, period):
                SUM(CASE WHEN o.seated_at_time IS NOT NULL THEN 1 ELSE 0 END),
                SUM(CASE WHEN o.status = %s THEN 1 ELSE 0 END),
                SUM(CASE WHEN o.status = %s THEN 1 ELSE 0 END),
-               SUM(CASE WHEN o.seated_at_time IS NOT NULL THEN COALESCE(v.value, 0) ELSE 0 END)
+               SUM(CASE WHEN o.seated_at_time IS NOT NULL THEN COALESCE(
+                   (SELECT SUM(i.quantity * i.unit_price) FROM {items} i WHERE i.order_id = o.id), 0
+               ) ELSE 0 END)
         FROM (
             SELECT id, step, SUM(step) OVER (ORDER BY at, k, id, step DESC ROWS UNBOUNDED PRECEDING) AS place
             FROM (
@@ -706,12 +708,6 @@ def revenue_by_queue_position(restaurant, period):
             ) moments
         ) line
         JOIN {table} o ON o.id = line.id AND line.step = 1
-        LEFT JOIN (
-            SELECT i.order_id, SUM(i.quantity * i.unit_price) AS value
-            FROM {items} i JOIN {table} p ON p.id = i.order_id
-            WHERE p.restaurant_id = %s AND p.joined_at >= %s AND p.joined_at < %s
-            GROUP BY i.order_id
-        ) v ON v.order_id = o.id
         WHERE o.joined_at >= %s AND o.joined_at < %s AND o.status NOT IN ({still})
         GROUP BY {capped}
     """
@@ -721,7 +717,6 @@ def revenue_by_queue_position(restaurant, period):
     params = [
         POSITION_BANDS[-1], OrderStatus.CANCELLED, OrderStatus.NO_SHOW,
         *window, *window,
-        restaurant.pk, period.start, period.end,
         period.start, period.end, *STILL_IN_LINE.children[0][1],
         POSITION_BANDS[-1],
     ]
