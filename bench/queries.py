@@ -64,7 +64,8 @@ def build_evening(waiting, host):
         avg_dine_in_duration_minutes=50,
         max_party_size=8,
     )
-    restaurant.staff.add(host)
+    # A manager: the host stand as a manager sees it, with its Room and timing form.
+    restaurant.staff.add(host, through_defaults={"role": "manager"})
     dishes = [
         MenuItem.objects.create(
             restaurant=restaurant, name=name, price=price, estimated_prep_time_minutes=prep

@@ -2,8 +2,9 @@
 """Screenshots of every ReadyTable screen, from the real app with the demo data, into
 docs/screenshots/: the diner's pages at phone size, the staff screens at desktop size.
 
-A throwaway SQLite database gets `migrate` and `seed_demo`; the first waiting party is told
-to head over (so both diner states can be shown); one daphne process serves the app (as
+A throwaway SQLite database gets `migrate` and `seed_demo` (and the insights what-if, about
+a minute of simulation); the first waiting party is told to head over (so both diner states
+can be shown); one daphne process serves the app (as
 `make run` does) and Debian's Chromium, driven by Playwright, takes the pictures.
 
     .venv/bin/python bench/screenshots.py            # or: make screenshots
@@ -52,6 +53,7 @@ def prepare_database(env):
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0)
     restaurant = RestaurantProfile.objects.get(slug="trattoria-demo")
+    call_command("insights_whatif", restaurant.slug, verbosity=0)
     waiting = list(
         Order.objects.filter(restaurant=restaurant, status=OrderStatus.IN_QUEUE).order_by("queue_position")
     )
@@ -153,6 +155,11 @@ def shoot(base, demo, out):
         page.goto(f"{base}/restaurant/{demo['slug']}/kitchen/")
         live(page)
         save(page, "kitchen-display")
+        page.goto(f"{base}/restaurant/{demo['slug']}/insights/")
+        charts = page.locator("canvas[data-chart]")
+        for i in range(charts.count()):
+            expect(charts.nth(i)).to_have_attribute("data-drawn", "true")
+        save(page, "insights")
         browser.close()
 
 

@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "orders",
     "live_queue",
+    "insights",
 ]
 
 MIDDLEWARE = [

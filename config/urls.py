@@ -47,5 +47,6 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("restaurant/", include("orders.urls_staff")),
+    path("restaurant/", include("insights.urls")),
     path("", include("orders.urls_diner")),
 ]

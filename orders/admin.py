@@ -21,6 +21,7 @@ from .models import (
     OrderItem,
     RestaurantEvent,
     RestaurantProfile,
+    StaffMembership,
 )
 
 
@@ -61,6 +62,17 @@ class MenuItemInline(admin.TabularInline):
     model = MenuItem
     extra = 0
     fields = ("name", "price", "estimated_prep_time_minutes", "available")
+
+
+class StaffMembershipInline(admin.TabularInline):
+    """Who runs the restaurant, and as what: hosts and the kitchen run the screens, managers
+    also see insights and set up the room and timing."""
+
+    model = StaffMembership
+    extra = 0
+    fields = ("user", "role")
+    verbose_name = "staff member"
+    verbose_name_plural = "staff"
 
 
 class DiningTableInline(admin.TabularInline):
@@ -108,8 +120,7 @@ class RestaurantProfileAdmin(RestaurantScoped, admin.ModelAdmin):
     list_filter = ("accepting_joins",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
-    filter_horizontal = ("staff",)
-    inlines = [MenuItemInline, DiningTableInline]
+    inlines = [StaffMembershipInline, MenuItemInline, DiningTableInline]
 
     def get_readonly_fields(self, request, obj=None):
         # A new restaurant may be given just a number of tables (it gets that many). After
@@ -124,6 +135,13 @@ class RestaurantProfileAdmin(RestaurantScoped, admin.ModelAdmin):
     def has_add_permission(self, request):
         # A restaurant its creator did not staff would vanish from their own list.
         return request.user.is_superuser and super().has_add_permission(request)
+
+    def get_inlines(self, request, obj):
+        inlines = super().get_inlines(request, obj)
+        if not request.user.is_superuser:
+            # Its user list would name every account; who staffs what is the owner's to say.
+            inlines = [inline for inline in inlines if inline is not StaffMembershipInline]
+        return inlines
 
 
 @admin.register(DiningTable)

@@ -17,6 +17,9 @@ from django.urls import reverse
 # Codes a host reads out loud and a diner types: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
 ORDER_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 ORDER_CODE_LENGTH = 4
+# The code of a past visit loaded with import_past_sittings (no quote, no queue, no order).
+# It has an S, which the alphabet above never hands out, so no real party ever carries it.
+PAST_VISIT_CODE = "PAST"
 
 
 def new_public_token():
@@ -124,8 +127,16 @@ class RestaurantProfile(models.Model):
         help_text="Goes up with every committed change to the queue, tables or tickets; "
         "live screens compare it to know whether they missed an update.",
     )
+    publish_quote_accuracy = models.BooleanField(
+        default=True,
+        help_text="Show diners on the restaurant page how many parties were seated within 5 "
+        "minutes of their quote over the last 7 days (only once at least 30 parties were seated).",
+    )
     staff = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="staffed_restaurants"
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="staffed_restaurants",
+        through="StaffMembership",
     )
 
     class Meta:
@@ -158,12 +169,61 @@ class RestaurantProfile(models.Model):
     def free_tables(self):
         return max(0, self.total_tables - self.currently_occupied_tables)
 
-    def is_staffed_by(self, user):
+    def role_of(self, user):
+        """The user's role here (StaffRole.HOST or StaffRole.MANAGER), or None for someone
+        not on the staff. Superusers run every restaurant as managers. One query."""
         if not user.is_authenticated or not user.is_active:
-            return False
+            return None
         if user.is_superuser:
-            return True
-        return self.staff.filter(pk=user.pk).exists()
+            return StaffRole.MANAGER
+        return (
+            StaffMembership.objects.filter(restaurant=self, user=user)
+            .values_list("role", flat=True)
+            .first()
+        )
+
+    def is_staffed_by(self, user):
+        """Any role: hosts, the kitchen and managers all run the restaurant's screens."""
+        return self.role_of(user) is not None
+
+    def is_managed_by(self, user):
+        """Managers (and superusers): insights, and the room and timing."""
+        return self.role_of(user) == StaffRole.MANAGER
+
+
+class StaffRole(models.TextChoices):
+    HOST = "host", "Host and kitchen"
+    MANAGER = "manager", "Manager"
+
+
+class StaffMembership(models.Model):
+    """Who is on a restaurant's staff, and as what. The table is the one the plain
+    many-to-many field used to create, kept with its rows (migration 0006)."""
+
+    restaurant = models.ForeignKey(
+        RestaurantProfile,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        db_column="restaurantprofile_id",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="restaurant_memberships",
+        db_column="user_id",
+    )
+    role = models.CharField(max_length=16, choices=StaffRole.choices, default=StaffRole.HOST)
+
+    class Meta:
+        db_table = "orders_restaurantprofile_staff"
+        # unique_together rather than a named UniqueConstraint: the table already has this
+        # constraint under the name the many-to-many field gave it, and unique_together is
+        # found by its columns, not its name, should it ever change.
+        unique_together = [("restaurant", "user")]
+        verbose_name = "staff member"
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()}) at {self.restaurant}"
 
 
 class DiningTable(models.Model):
@@ -358,6 +418,10 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["restaurant", "status", "queue_position"]),
+            # Insights and the published quote accuracy read a restaurant's parties by when
+            # they joined or sat down, over days to months of history.
+            models.Index(fields=["restaurant", "joined_at"], name="order_restaurant_joined"),
+            models.Index(fields=["restaurant", "seated_at_time"], name="order_restaurant_seated"),
         ]
 
     def __str__(self):

@@ -9,12 +9,13 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from . import clock, estimates, timing
 from .models import (
     ACTIVE_STATUSES,
     HEADING_OVER_STATUSES,
+    PAST_VISIT_CODE,
     DiningTable,
     MenuItem,
     Order,
@@ -46,6 +47,60 @@ def restaurants_with_active_parties():
         .distinct()
         .order_by("restaurant_id")
     )
+
+
+# The published quote accuracy: parties seated within this many minutes of their quote, over
+# the last ACCURACY_DAYS days, shown once at least ACCURACY_MIN_PARTIES were seated (fewer
+# would make a percentage that swings on one party).
+ACCURACY_MINUTES = 5
+ACCURACY_DAYS = 7
+ACCURACY_MIN_PARTIES = 30
+
+
+@dataclass(frozen=True)
+class QuoteAccuracy:
+    seated: int
+    within: int  # seated within ACCURACY_MINUTES of their quote, early or late
+
+    @property
+    def percent(self):
+        return round(100 * self.within / self.seated) if self.seated else None
+
+    @property
+    def publishable(self):
+        return self.seated >= ACCURACY_MIN_PARTIES
+
+
+def quote_accuracy(restaurant, start, end):
+    """How many parties sat down in [start, end), and how many of them within
+    ACCURACY_MINUTES of the wait they were quoted. One aggregate query. Past visits imported
+    from before ReadyTable were never quoted and do not count."""
+    within = Q(
+        actual_wait_minutes__lte=F("quoted_wait_minutes") + ACCURACY_MINUTES,
+        actual_wait_minutes__gte=F("quoted_wait_minutes") - ACCURACY_MINUTES,
+    )
+    figures = (
+        Order.objects.filter(
+            restaurant=restaurant,
+            seated_at_time__gte=start,
+            seated_at_time__lt=end,
+            actual_wait_minutes__isnull=False,
+        )
+        .exclude(order_code=PAST_VISIT_CODE)
+        .aggregate(seated=Count("pk"), within=Count("pk", filter=within))
+    )
+    return QuoteAccuracy(seated=figures["seated"], within=figures["within"])
+
+
+def published_quote_accuracy(restaurant, now=None):
+    """The figure the restaurant page shows diners ("Last 7 days: N% of parties were seated
+    within 5 minutes of their quote"), or None: hidden by the restaurant's setting (no query
+    then), or too few parties seated to say."""
+    if not restaurant.publish_quote_accuracy:
+        return None
+    now = now or clock.now()
+    accuracy = quote_accuracy(restaurant, now - timedelta(days=ACCURACY_DAYS), now)
+    return accuracy if accuracy.publishable else None
 
 
 def table_sizes(restaurant):

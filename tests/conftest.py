@@ -1,5 +1,5 @@
 """Fixtures shared by every test: a small restaurant with a menu, a second restaurant next door,
-their staff, a clock the test moves by hand, and `join` to put a party in the queue.
+their staff (hosts, and a manager), a clock the test moves by hand, and `join` to put a party in the queue.
 
 The evening starts at OPENING (19:00 UTC); tests that care about minutes use `frozen_clock`.
 """
@@ -11,7 +11,7 @@ from functools import cache
 import pytest
 
 from orders import clock, services
-from orders.models import MenuItem, RestaurantProfile
+from orders.models import MenuItem, RestaurantProfile, StaffRole
 
 OPENING = datetime(2025, 6, 6, 19, 0, tzinfo=UTC)
 
@@ -110,9 +110,9 @@ def _hashed(raw_password):
     return make_password(raw_password)
 
 
-def _staff(django_user_model, username, restaurant):
+def _staff(django_user_model, username, restaurant, role=StaffRole.HOST):
     user = django_user_model.objects.create(username=username, password=_hashed(STAFF_PASSWORD))
-    restaurant.staff.add(user)
+    restaurant.staff.add(user, through_defaults={"role": role})
     return user
 
 
@@ -120,6 +120,13 @@ def _staff(django_user_model, username, restaurant):
 def staff_user(django_user_model, restaurant):
     """The host of `restaurant`; logs in with STAFF_PASSWORD."""
     return _staff(django_user_model, "host", restaurant)
+
+
+@pytest.fixture
+def manager_user(django_user_model, restaurant):
+    """The manager of `restaurant`: the host's screens, plus insights and the room and
+    timing. Logs in with STAFF_PASSWORD."""
+    return _staff(django_user_model, "manager", restaurant, StaffRole.MANAGER)
 
 
 @pytest.fixture
@@ -173,12 +180,10 @@ def fill_queue(restaurant, waiting, *, name="Party"):
     """`waiting` more parties at the back of the queue, each with one dish, written in bulk:
     the same rows `waiting` joins would leave, without quoting each one against a line of
     hundreds (set-up for the long-queue tests, not what they test)."""
-    from django.utils import timezone
-
     from orders.models import Order, OrderItem, OrderStatus
 
     dish = restaurant.menu_items.first()
-    now = timezone.now()
+    now = clock.now()
     start = Order.objects.filter(restaurant=restaurant, status=OrderStatus.IN_QUEUE).count()
     alphabet = "ACDEFGHJKMNPQRTUVWXY34679"
     taken = set(Order.objects.filter(restaurant=restaurant).values_list("order_code", flat=True))

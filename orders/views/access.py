@@ -1,5 +1,6 @@
-"""Who may open a staff screen: a logged-in member of that restaurant's staff; and what a
-login locked out for too many failures sees."""
+"""Who may open a staff screen: a logged-in member of that restaurant's staff; for the
+manager's screens and settings (insights, the room and timing), one of its managers; and what
+a login locked out for too many failures sees."""
 
 import functools
 from datetime import timedelta
@@ -11,7 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 
-from ..models import RestaurantProfile
+from ..models import RestaurantProfile, StaffRole
 from .fragments import render_flash
 
 
@@ -39,28 +40,54 @@ def _login_first(request, slug):
     return login
 
 
-def staff_of_restaurant(view):
-    """Resolve <slug> to a restaurant the user staffs. Anonymous: to the login page;
-    logged in but not this restaurant's staff: 403 with a clear message."""
+def refuse(request, title, message):
+    """403 with the reason: inline for htmx, a whole page otherwise."""
+    if _is_htmx(request):
+        return HttpResponse(render_flash(message, "error", request), status=403)
+    return render(request, "error.html", {"title": title, "message": message}, status=403)
 
+
+def _restaurant_access(view, *, managers_only, doing=""):
     @functools.wraps(view)
     def wrapper(request, slug, *args, **kwargs):
         if not request.user.is_authenticated:
             return _login_first(request, slug)
         restaurant = get_object_or_404(RestaurantProfile, slug=slug)
-        if not restaurant.is_staffed_by(request.user):
-            message = f"Your account is not on the staff of {restaurant.name}."
-            if _is_htmx(request):
-                return HttpResponse(render_flash(message, "error", request), status=403)
-            return render(
-                request,
-                "error.html",
-                {"title": "Not your restaurant", "message": message},
-                status=403,
+        role = restaurant.role_of(request.user)
+        if role is None:
+            return refuse(
+                request, "Not your restaurant",
+                f"Your account is not on the staff of {restaurant.name}.",
+            )
+        # For the pages' staff header and sections only managers see.
+        request.staff_role = role
+        request.can_manage = role == StaffRole.MANAGER
+        if managers_only and not request.can_manage:
+            return refuse(
+                request, "For managers",
+                f"Only a manager of {restaurant.name} can {doing}. Ask the owner to make "
+                "your account a manager in the back office if you need to.",
             )
         return view(request, restaurant, *args, **kwargs)
 
     return wrapper
+
+
+def staff_of_restaurant(view):
+    """Resolve <slug> to a restaurant the user staffs (any role). Anonymous: to the login
+    page; logged in but not this restaurant's staff: 403 with a clear message."""
+    return _restaurant_access(view, managers_only=False)
+
+
+def manager_of_restaurant(doing):
+    """Like staff_of_restaurant, for what only the restaurant's managers (and superusers)
+    may see or change; its hosts and kitchen are refused with 403 and the reason, which
+    says what they tried: `@manager_of_restaurant("change the room and timing")`."""
+
+    def decorator(view):
+        return _restaurant_access(view, managers_only=True, doing=doing)
+
+    return decorator
 
 
 def locked_out(request, original_response=None, credentials=None):

@@ -35,6 +35,7 @@ def _restaurant_page(request, restaurant, form, status=200, refusal=None, existi
         {
             "restaurant": snap.restaurant,
             "snap": snap,
+            "quote_accuracy": selectors.published_quote_accuracy(snap.restaurant, snap.now),
             "form": form,
             "menu_rows": form.menu_rows(),
             "refusal": refusal,

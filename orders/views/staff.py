@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from .. import selectors, services
 from ..forms import RoomSettingsForm
 from ..models import DiningTable, Order, RestaurantProfile
-from .access import staff_of_restaurant
+from .access import manager_of_restaurant, staff_of_restaurant
 from .fragments import (
     ROOM_FORM,
     host_context,
@@ -58,17 +58,19 @@ def _room_form_context(restaurant):
     }
 
 
-def _host_page_context(restaurant, window):
-    """The host stand's sections plus its Room and timing form (not part of any push)."""
+def _host_page_context(request, restaurant, window):
+    """The host stand's sections plus, for managers, its Room and timing form (not part of
+    any push)."""
     context = host_context(restaurant, window)
-    context.update(_room_form_context(context["snap"].restaurant))
+    if request.can_manage:
+        context.update(_room_form_context(context["snap"].restaurant))
     return context
 
 
 @staff_of_restaurant
 def host_stand(request, restaurant):
     window = queue_window(request.GET.get("rows"))
-    return render(request, "staff/host.html", _host_page_context(restaurant, window))
+    return render(request, "staff/host.html", _host_page_context(request, restaurant, window))
 
 
 @staff_of_restaurant
@@ -140,7 +142,8 @@ def _answer(request, restaurant, screen, *, message, refusal, status, room_form)
         if screen == "kitchen":
             context, page = kitchen_context(restaurant), "staff/kitchen.html"
         else:
-            context, page = _host_page_context(restaurant, queue_window(None)), "staff/host.html"
+            context = _host_page_context(request, restaurant, queue_window(None))
+            page = "staff/host.html"
         context["flash"] = {"message": refusal, "level": "error"}
         return render(request, page, context, status=status)
     if message:
@@ -244,7 +247,7 @@ def table_action(request, restaurant, table_id, action):
 
 
 @require_POST
-@staff_of_restaurant
+@manager_of_restaurant("change the room and timing")
 def room_settings(request, restaurant):
     """The room's tables by size and how the house runs, from the host stand."""
     sizes = selectors.table_sizes(restaurant)

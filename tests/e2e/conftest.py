@@ -382,3 +382,12 @@ def second_host(django_user_model, restaurant):
     user = django_user_model.objects.create_user("second-host", password="x-unused-9!")
     restaurant.staff.add(user)
     return user
+
+
+@pytest.fixture
+def second_manager(django_user_model, restaurant):
+    from orders.models import StaffRole
+
+    user = django_user_model.objects.create_user("second-manager", password="x-unused-9!")
+    restaurant.staff.add(user, through_defaults={"role": StaffRole.MANAGER})
+    return user

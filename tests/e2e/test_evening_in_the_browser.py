@@ -181,11 +181,11 @@ def test_a_host_on_a_small_screen_keeps_their_place_when_a_push_arrives(
     assert (after["x"], after["y"]) == (where["x"], where["y"])
 
 
-def test_a_host_typing_in_the_room_settings_keeps_what_they_typed_when_a_push_arrives(
-    app_server, open_page, restaurant, join, staff_user, staff_session
+def test_a_manager_typing_in_the_room_settings_keeps_what_they_typed_when_a_push_arrives(
+    app_server, open_page, restaurant, join, manager_user, staff_session
 ):
     elsewhere(join, "Ada")
-    host = open_page(f"{app_server.url}/restaurant/{restaurant.slug}/host/", session=staff_session(staff_user))
+    host = open_page(f"{app_server.url}/restaurant/{restaurant.slug}/host/", session=staff_session(manager_user))
     is_live(host)
     host.locator("#room-settings summary").click()
     field = host.locator("#room-settings input[type=number]").first
@@ -200,11 +200,11 @@ def test_a_host_typing_in_the_room_settings_keeps_what_they_typed_when_a_push_ar
 
 
 def test_a_room_form_that_another_screen_overtook_saves_nothing_and_shows_what_is_saved(
-    app_server, open_page, restaurant, staff_user, second_host, staff_session
+    app_server, open_page, restaurant, manager_user, second_manager, staff_session
 ):
     host_stand = f"{app_server.url}/restaurant/{restaurant.slug}/host/"
-    first = open_page(host_stand, session=staff_session(staff_user))
-    second = open_page(host_stand, session=staff_session(second_host))
+    first = open_page(host_stand, session=staff_session(manager_user))
+    second = open_page(host_stand, session=staff_session(second_manager))
     for page in (first, second):
         is_live(page)
         page.locator("#room-settings summary").click()

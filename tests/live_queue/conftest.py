@@ -33,6 +33,13 @@ HOST = (b"host", b"localhost")
 
 
 @pytest.fixture(autouse=True)
+def the_evening_s_clock_stands_still(frozen_clock):
+    """The domain's time stands still unless a test moves it: a minute ticking over between
+    two renders ("waited 12 min") would change a screen no test changed."""
+    return frozen_clock
+
+
+@pytest.fixture(autouse=True)
 def fast_resync(settings):
     settings.LIVE_QUEUE_RESYNC_SECONDS = 0.3
 

@@ -25,6 +25,7 @@ def no_periodic_check(settings):
     settings.LIVE_QUEUE_RESYNC_SECONDS = 3600
 
 
+
 async def open_all(paths, cookie=None):
     sockets = [open_socket(path, cookie) for path in paths]
     results = await asyncio.gather(*(socket.connect() for socket in sockets))

@@ -244,13 +244,36 @@ def test_staff_without_back_office_rights_are_kept_out(client, staff_user):
 def test_owner_adds_a_restaurant_with_just_a_number_of_tables(owner, staff_user):
     form = form_values(owner.get(admin_url(RestaurantProfile, "add")))
     assert "total_tables" in form
-    form.update(name="Bistro Uno", slug="bistro-uno", total_tables="3", staff=str(staff_user.pk))
+    form.update(name="Bistro Uno", slug="bistro-uno", total_tables="3")
+    # One staff member, added as a manager on the restaurant's own page.
+    form.update({
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-0-user": str(staff_user.pk),
+        "memberships-0-role": "manager",
+    })
     response = owner.post(admin_url(RestaurantProfile, "add"), form)
     assert response.status_code == 302, response.content.decode()[:2000]
     bistro = RestaurantProfile.objects.get(slug="bistro-uno")
     assert bistro.total_tables == 3
     assert DiningTable.objects.filter(restaurant=bistro).count() == 3
     assert bistro.is_staffed_by(staff_user)
+    assert bistro.is_managed_by(staff_user)
+
+
+def test_owner_makes_a_host_a_manager_and_hides_the_published_accuracy(
+    owner, restaurant, staff_user
+):
+    assert not restaurant.is_managed_by(staff_user)
+    form = form_values(owner.get(admin_url(RestaurantProfile, "change", restaurant.pk)))
+    assert form["memberships-0-role"] == "host"
+    assert form["publish_quote_accuracy"] == "on"
+    form["memberships-0-role"] = "manager"
+    del form["publish_quote_accuracy"]  # unticked
+    response = owner.post(admin_url(RestaurantProfile, "change", restaurant.pk), form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    restaurant.refresh_from_db()
+    assert restaurant.is_managed_by(staff_user)
+    assert restaurant.publish_quote_accuracy is False
 
 
 def test_room_size_is_changed_on_the_host_stand_not_in_the_back_office(owner, evening, restaurant):

@@ -3,6 +3,9 @@ form as saved; a form that another screen's save has overtaken saves nothing (it
 silently undo that save) and comes back showing what is saved; bad input is refused with
 what the host typed left in place.
 
+The form is the managers': hosts and the kitchen see no such section and their saves are
+refused.
+
 Trattoria Verde: 4 tables seating up to 8, a 10-minute grace period, auto notify off."""
 
 from html.parser import HTMLParser
@@ -71,14 +74,14 @@ def logged_in(user):
 
 
 @pytest.fixture
-def host(staff_user):
-    return logged_in(staff_user)
+def manager(manager_user):
+    return logged_in(manager_user)
 
 
 @pytest.fixture
-def second_host(staff_user):
+def second_screen(manager_user):
     """The same restaurant's host stand open on another screen (the manager's tablet)."""
-    return logged_in(staff_user)
+    return logged_in(manager_user)
 
 
 def settings_of(restaurant):
@@ -87,17 +90,17 @@ def settings_of(restaurant):
     return restaurant.arrival_grace_minutes, restaurant.auto_notify, tables
 
 
-def test_form_shows_the_room_as_saved(host, restaurant):
-    fields = opened_form(host, restaurant)
+def test_form_shows_the_room_as_saved(manager, restaurant):
+    fields = opened_form(manager, restaurant)
     assert fields["tables-8"] == "4"
     assert fields["arrival_grace_minutes"] == "10"
     assert "auto_notify" not in fields  # unchecked
     assert fields["seen"]
 
 
-def test_a_save_takes_effect_and_the_same_page_can_save_again(host, restaurant):
-    fields = opened_form(host, restaurant)
-    response = save(host, restaurant, {**fields, "arrival_grace_minutes": "15"}, **HTMX)
+def test_a_save_takes_effect_and_the_same_page_can_save_again(manager, restaurant):
+    fields = opened_form(manager, restaurant)
+    response = save(manager, restaurant, {**fields, "arrival_grace_minutes": "15"}, **HTMX)
     assert response.status_code == 200
     assert "Room and timing saved." in response.content.decode()
     assert settings_of(restaurant) == (15, False, [8, 8, 8, 8])
@@ -107,17 +110,17 @@ def test_a_save_takes_effect_and_the_same_page_can_save_again(host, restaurant):
     assert returned.fields["arrival_grace_minutes"] == "15"
     assert returned.fields["seen"] != fields["seen"]
 
-    again = save(host, restaurant, {**returned.fields, "auto_notify": "on"}, **HTMX)
+    again = save(manager, restaurant, {**returned.fields, "auto_notify": "on"}, **HTMX)
     assert again.status_code == 200
     assert settings_of(restaurant) == (15, True, [8, 8, 8, 8])
 
 
-def test_a_stale_form_never_undoes_another_screens_save(host, second_host, restaurant):
-    mine = opened_form(host, restaurant)
-    theirs = opened_form(second_host, restaurant)
+def test_a_stale_form_never_undoes_another_screens_save(manager, second_screen, restaurant):
+    mine = opened_form(manager, restaurant)
+    theirs = opened_form(second_screen, restaurant)
     # The manager switches automatic notification on and adds a 2-top.
     done = save(
-        second_host, restaurant,
+        second_screen, restaurant,
         {**theirs, "auto_notify": "on", "new_size_seats": "2", "new_size_tables": "1"}, **HTMX,
     )
     assert done.status_code == 200
@@ -125,9 +128,9 @@ def test_a_stale_form_never_undoes_another_screens_save(host, second_host, resta
     assert before == (10, True, [2, 8, 8, 8, 8])
     events = RestaurantEvent.objects.count()
 
-    # The host, on the page opened earlier (auto notify unticked, no 2-top), lengthens the
+    # The manager, on the page opened earlier (auto notify unticked, no 2-top), lengthens the
     # grace period and saves.
-    response = save(host, restaurant, {**mine, "arrival_grace_minutes": "20"}, **HTMX)
+    response = save(manager, restaurant, {**mine, "arrival_grace_minutes": "20"}, **HTMX)
 
     assert response.status_code == 409
     body = response.content.decode()
@@ -141,24 +144,24 @@ def test_a_stale_form_never_undoes_another_screens_save(host, second_host, resta
     assert current.fields["tables-2"] == "1"
     assert current.fields["arrival_grace_minutes"] == "10"
     # Making the change again on that form works.
-    retry = save(host, restaurant, {**current.fields, "arrival_grace_minutes": "20"}, **HTMX)
+    retry = save(manager, restaurant, {**current.fields, "arrival_grace_minutes": "20"}, **HTMX)
     assert retry.status_code == 200
     assert settings_of(restaurant) == (20, True, [2, 8, 8, 8, 8])
 
 
-def test_a_stale_form_sent_without_javascript_gets_the_current_page(host, second_host, restaurant):
-    mine = opened_form(host, restaurant)
-    save(second_host, restaurant, {**opened_form(second_host, restaurant), "auto_notify": "on"})
-    response = save(host, restaurant, mine)
+def test_a_stale_form_sent_without_javascript_gets_the_current_page(manager, second_screen, restaurant):
+    mine = opened_form(manager, restaurant)
+    save(second_screen, restaurant, {**opened_form(second_screen, restaurant), "auto_notify": "on"})
+    response = save(manager, restaurant, mine)
     assert response.status_code == 409
     assert "changed on another screen" in response.content.decode()
     assert room_form(response).fields["auto_notify"] == "on"
     assert settings_of(restaurant)[1] is True
 
 
-def test_bad_input_is_refused_and_what_the_host_typed_stays(host, restaurant):
-    fields = opened_form(host, restaurant)
-    response = save(host, restaurant, {**fields, "arrival_grace_minutes": "500"}, **HTMX)
+def test_bad_input_is_refused_and_what_the_host_typed_stays(manager, restaurant):
+    fields = opened_form(manager, restaurant)
+    response = save(manager, restaurant, {**fields, "arrival_grace_minutes": "500"}, **HTMX)
     assert response.status_code == 400
     assert "Grace period for late parties" in response.content.decode()
     # No form in the answer: the page keeps what the host typed, to correct it.
@@ -166,17 +169,47 @@ def test_bad_input_is_refused_and_what_the_host_typed_stays(host, restaurant):
     assert settings_of(restaurant) == (10, False, [8, 8, 8, 8])
 
 
-def test_a_form_without_its_fingerprint_is_refused(host, restaurant):
-    fields = opened_form(host, restaurant)
+def test_a_form_without_its_fingerprint_is_refused(manager, restaurant):
+    fields = opened_form(manager, restaurant)
     del fields["seen"]
-    response = save(host, restaurant, {**fields, "arrival_grace_minutes": "15"}, **HTMX)
+    response = save(manager, restaurant, {**fields, "arrival_grace_minutes": "15"}, **HTMX)
     assert response.status_code == 400
     assert "out of date: reload the page" in response.content.decode()
     assert settings_of(restaurant)[0] == 10
 
 
-def test_another_restaurants_host_cannot_change_this_room(host, restaurant, other_staff_user):
-    fields = opened_form(host, restaurant)
+def test_another_restaurants_host_cannot_change_this_room(manager, restaurant, other_staff_user):
+    fields = opened_form(manager, restaurant)
     response = save(logged_in(other_staff_user), restaurant, {**fields, "arrival_grace_minutes": "30"})
     assert response.status_code in (403, 404)
     assert RestaurantProfile.objects.get(pk=restaurant.pk).arrival_grace_minutes == 10
+
+
+def test_a_host_sees_no_room_and_timing_on_the_host_stand(restaurant, staff_user):
+    page = logged_in(staff_user).get(reverse("staff:host", args=[restaurant.slug]))
+    assert page.status_code == 200
+    assert not room_form(page).found
+    assert "Room and timing" not in page.content.decode()
+
+
+def test_a_hosts_save_is_refused_with_the_reason_and_nothing_changes(
+    manager, restaurant, staff_user
+):
+    fields = opened_form(manager, restaurant)
+    for headers in ({}, HTMX):
+        response = save(
+            logged_in(staff_user), restaurant, {**fields, "arrival_grace_minutes": "30"}, **headers
+        )
+        assert response.status_code == 403
+        assert "Only a manager of Trattoria Verde can change the room and timing" in (
+            response.content.decode()
+        )
+    assert settings_of(restaurant) == (10, False, [8, 8, 8, 8])
+
+
+def test_the_owner_changes_the_room_of_any_restaurant(manager, restaurant, django_user_model):
+    fields = opened_form(manager, restaurant)
+    owner = django_user_model.objects.create(username="owner", is_superuser=True)
+    response = save(logged_in(owner), restaurant, {**fields, "arrival_grace_minutes": "12"}, **HTMX)
+    assert response.status_code == 200
+    assert settings_of(restaurant)[0] == 12
