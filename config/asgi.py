@@ -21,7 +21,11 @@ from django.conf import settings  # noqa: E402
 
 from config.limits import ConcurrencyLimit  # noqa: E402
 from live_queue.origins import SameOriginValidator  # noqa: E402
+from live_queue.rates import guard_daphne  # noqa: E402
 from live_queue.routing import websocket_urlpatterns  # noqa: E402
+
+# A socket flooding the server is cut where daphne reads its frames (live_queue.rates).
+guard_daphne()
 
 application = ProtocolTypeRouter(
     {

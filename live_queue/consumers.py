@@ -15,7 +15,6 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.utils import await_many_dispatch
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 
 from orders.models import RestaurantProfile
 from orders.views.fragments import queue_window
@@ -32,11 +31,6 @@ CLOSE_TOO_MANY = 4429  # this link or address has too many screens open already
 # The page's heartbeat (static/js/live.js).
 HEARTBEAT_PING = "ping"
 HEARTBEAT_PONG = "pong"
-# A client sending faster than this (messages a second, with bursts of BURST_FACTOR times
-# as many) is no page of ours: its socket is closed with 1008 (policy violation). A page
-# sends a heartbeat every 20 seconds and a host's "Show more" now and then.
-CLOSE_TOO_CHATTY = 1008
-BURST_FACTOR = 4
 # Ignored messages are logged, but at most this many a minute per process (a flood must not
 # flood the log too); the rest are counted in the next line logged.
 IGNORED_LOGGED_PER_MINUTE = 10
@@ -128,10 +122,8 @@ class LiveScreenConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         # The screens only listen, apart from the page's heartbeat ("ping" is answered with
         # "pong", static/js/live.js) and what a screen asks of its own view. Anything else a
-        # client sends is ignored, never trusted.
-        if not self._within_rate():
-            await self.close(code=CLOSE_TOO_CHATTY)
-            return
+        # client sends is ignored, never trusted. (How fast a client may talk is kept where
+        # daphne reads the frames: live_queue.rates.)
         if text_data == HEARTBEAT_PING:
             await self.send(text_data=HEARTBEAT_PONG)
             return
@@ -139,24 +131,6 @@ class LiveScreenConsumer(AsyncWebsocketConsumer):
             ignored = text_data if text_data is not None else repr(bytes_data[:200])
             ignored_messages.note(self.scope.get("path"), ignored)
 
-    _allowance = None
-    _allowance_at = 0.0
-
-    def _within_rate(self):
-        """A token bucket per socket: LIVE_QUEUE_SOCKET_MESSAGES_PER_SECOND, bursts of
-        BURST_FACTOR times that."""
-        rate = settings.LIVE_QUEUE_SOCKET_MESSAGES_PER_SECOND
-        burst = rate * BURST_FACTOR
-        now = time.monotonic()
-        if self._allowance is None:
-            self._allowance = burst
-        else:
-            self._allowance = min(burst, self._allowance + (now - self._allowance_at) * rate)
-        self._allowance_at = now
-        if self._allowance < 1:
-            return False
-        self._allowance -= 1
-        return True
 
     def asked(self, text_data):
         """Handle a request the screen's page may send; False if it is none."""
