@@ -69,7 +69,7 @@ ignored_messages = _IgnoredMessages()
 class LiveScreenConsumer(AsyncWebsocketConsumer):
     """Shared life of a live screen; subclasses say who may watch and which screen."""
 
-    screen = None  # "host", "kitchen" or "diner"
+    screen = None  # "host", "kitchen", "board" or "diner"
     restaurant_id = None
     order_id = None
     window = None
@@ -172,6 +172,20 @@ class DinerConsumer(LiveScreenConsumer):
         if found is None:
             return CLOSE_NOT_FOUND
         self.order_id, self.restaurant_id = found
+        return None
+
+
+class BoardConsumer(LiveScreenConsumer):
+    """A restaurant's lobby board: public, like the page (codes and waits only)."""
+
+    screen = "board"
+
+    async def authorise(self):
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        found = await feeds.relay().restaurant_for_slug(slug)
+        if found is None:
+            return CLOSE_NOT_FOUND
+        self.restaurant_id = found
         return None
 
 

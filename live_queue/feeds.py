@@ -27,7 +27,7 @@ from collections import OrderedDict, defaultdict
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from orders.models import Order
+from orders.models import Order, RestaurantProfile
 
 from . import groups, screens
 from .database import workers
@@ -51,6 +51,7 @@ MESSAGE_TYPE = "queue.changed"
 TOKEN_PATTERN = re.compile(r"\A[A-Za-z0-9_-]{16,64}\Z")
 TOKEN_BATCH = 500
 TOKENS_KEPT = 100_000
+SLUGS_KEPT = 1_000
 
 
 class RestaurantFeed:
@@ -64,6 +65,7 @@ class RestaurantFeed:
         self.checked_at = 0.0  # loop time the state was last compared with the database
         self.hosts = set()
         self.kitchens = set()
+        self.boards = set()  # lobby boards
         self.diners = defaultdict(set)  # order id -> sockets
         self.joining = set()  # sockets waiting for their whole screen
         self.resized = set()  # host stands that asked for another number of queue rows
@@ -80,6 +82,8 @@ class RestaurantFeed:
             self.hosts.add(socket)
         elif socket.screen == "kitchen":
             self.kitchens.add(socket)
+        elif socket.screen == "board":
+            self.boards.add(socket)
         else:
             self.diners[socket.order_id].add(socket)
         self.joining.add(socket)
@@ -89,6 +93,7 @@ class RestaurantFeed:
     def leave(self, socket):
         self.hosts.discard(socket)
         self.kitchens.discard(socket)
+        self.boards.discard(socket)
         self.joining.discard(socket)
         self.resized.discard(socket)
         watchers = self.diners.get(socket.order_id)
@@ -107,11 +112,12 @@ class RestaurantFeed:
 
     @property
     def watched(self):
-        return bool(self.hosts or self.kitchens or self.diners)
+        return bool(self.hosts or self.kitchens or self.boards or self.diners)
 
     def sockets(self):
         yield from self.hosts
         yield from self.kitchens
+        yield from self.boards
         for watchers in self.diners.values():
             yield from watchers
 
@@ -152,6 +158,8 @@ class RestaurantFeed:
                     diner_orders=diner_orders,
                     whole_host={s.window for s in joining if s.screen == "host"},
                     whole_kitchen=any(s.screen == "kitchen" for s in joining),
+                    board=bool(self.boards),
+                    whole_board=any(s.screen == "board" for s in joining),
                 )
             except Exception:
                 logger.warning(
@@ -203,7 +211,12 @@ class RestaurantFeed:
 
     @staticmethod
     def _staff_message(socket, state, pushes):
-        new = state.host.get(socket.window) if socket.screen == "host" else state.kitchen
+        if socket.screen == "host":
+            new = state.host.get(socket.window)
+        elif socket.screen == "kitchen":
+            new = state.kitchen
+        else:
+            new = state.board
         if new is None or (socket.shown is None and new._whole is None):
             return False
         if new is socket.shown:
@@ -255,6 +268,7 @@ class Relay:
         self._ready = defaultdict(asyncio.Event)  # restaurant id -> set once subscribed
         self.tasks = []
         self._tokens = OrderedDict()  # link -> (order id, restaurant id)
+        self._slugs = OrderedDict()  # restaurant slug -> id (lobby boards)
         self._asked = {}  # link -> future, waiting for the next batch
         self._batch = None
 
@@ -416,6 +430,19 @@ class Relay:
             while len(self._tokens) > TOKENS_KEPT:
                 self._tokens.popitem(last=False)
 
+    async def restaurant_for_slug(self, slug):
+        """The id of the restaurant at this address (lobby boards), or None."""
+        known = self._slugs.get(slug)
+        if known is not None:
+            self._slugs.move_to_end(slug)
+            return known
+        found = await workers.run(_restaurant_for_slug, slug)
+        if found is not None:
+            self._slugs[slug] = found
+            while len(self._slugs) > SLUGS_KEPT:
+                self._slugs.popitem(last=False)
+        return found
+
     async def close(self):
         for task in self.tasks:
             task.cancel()
@@ -426,6 +453,10 @@ class Relay:
             await self._unsubscribe(restaurant_id)
         self.feeds.clear()
         self.tasks = []
+
+
+def _restaurant_for_slug(slug):
+    return RestaurantProfile.objects.filter(slug=slug).values_list("pk", flat=True).first()
 
 
 def _orders_for_tokens(tokens):
