@@ -423,6 +423,8 @@ def _uri(scheme, to, **fields):
     if not to:
         return ""
     query = "&".join(f"{key}={quote(value)}" for key, value in fields.items())
+    if scheme == "sms":
+        to = "".join(to.split())  # "+44 7700 900123": a number, without its spaces
     return f"{scheme}:{quote(to, safe='+@')}?{query}"
 
 
