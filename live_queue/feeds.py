@@ -51,7 +51,6 @@ MESSAGE_TYPE = "queue.changed"
 TOKEN_PATTERN = re.compile(r"\A[A-Za-z0-9_-]{16,64}\Z")
 TOKEN_BATCH = 500
 TOKENS_KEPT = 100_000
-SLUGS_KEPT = 1_000
 
 
 class RestaurantFeed:
@@ -268,7 +267,6 @@ class Relay:
         self._ready = defaultdict(asyncio.Event)  # restaurant id -> set once subscribed
         self.tasks = []
         self._tokens = OrderedDict()  # link -> (order id, restaurant id)
-        self._slugs = OrderedDict()  # restaurant slug -> id (lobby boards)
         self._asked = {}  # link -> future, waiting for the next batch
         self._batch = None
 
@@ -431,17 +429,10 @@ class Relay:
                 self._tokens.popitem(last=False)
 
     async def restaurant_for_slug(self, slug):
-        """The id of the restaurant at this address (lobby boards), or None."""
-        known = self._slugs.get(slug)
-        if known is not None:
-            self._slugs.move_to_end(slug)
-            return known
-        found = await workers.run(_restaurant_for_slug, slug)
-        if found is not None:
-            self._slugs[slug] = found
-            while len(self._slugs) > SLUGS_KEPT:
-                self._slugs.popitem(last=False)
-        return found
+        """The id of the restaurant at this address (lobby boards), or None. Not kept: a board
+        connects once an evening, and a restaurant made again under the same address is a new
+        one."""
+        return await workers.run(_restaurant_for_slug, slug)
 
     async def close(self):
         for task in self.tasks:
