@@ -226,6 +226,45 @@ def test_the_lobby_board_shows_a_code_the_moment_the_host_notifies_its_party(
 
 
 # ---------------------------------------------------------------------------------------
+# The join page and the diner's page
+
+
+def test_on_a_phone_join_the_queue_is_in_reach_beside_a_running_total(
+    app_server, open_page, restaurant, menu
+):
+    from decimal import Decimal
+
+    from orders.models import MenuItem
+
+    for n in range(8):  # a long menu: the button would be far below without sticking
+        elsewhere(MenuItem.objects.create, restaurant=restaurant, name=f"Special {n}", price=Decimal("9.50"), course="STARTER")
+    page = open_page(f"{app_server.url}/r/{restaurant.slug}/", phone=True)
+    join = page.get_by_role("button", name="Join the queue")
+    assert fully_on_first_screen(page, join)
+    expect(page.get_by_role("heading", name="Starters")).to_be_visible()
+    page.get_by_label("Quantity of Margherita pizza").fill("2")
+    page.get_by_label("Quantity of Tiramisu").fill("1")
+    expect(page.locator("#order-total")).to_have_text("$37.00")
+    page.get_by_label("Quantity of Tiramisu").scroll_into_view_if_needed()
+    assert fully_on_first_screen(page, join)
+
+
+def test_alert_me_goes_away_once_the_party_is_told_to_head_over(
+    app_server, open_page, restaurant, menu, join, staff_user, staff_session
+):
+    ana = elsewhere(join, "Ana")
+    diner = open_page(f"{app_server.url}{ana.get_absolute_url()}", phone=True)
+    is_live(diner)
+    alert, leave = diner.get_by_role("button", name="Alert me when it's time"), diner.get_by_role("link", name="Leave the queue")
+    expect(alert).to_be_visible()
+    assert alert.bounding_box()["y"] < leave.bounding_box()["y"]
+    host = host_stand(open_page, app_server, restaurant, staff_session(staff_user))
+    host.get_by_role("button", name=NOTIFY_NEXT).click()  # through the server: a real push
+    expect(diner.locator("#order-status")).to_contain_text("Head over now")
+    expect(alert).to_be_hidden()
+
+
+# ---------------------------------------------------------------------------------------
 # The diner's page without JavaScript
 
 
