@@ -87,9 +87,14 @@ def _host_page_context(restaurant, window, request=None, *, add_form=None, added
 @staff_of_restaurant
 def host_stand(request, restaurant):
     window = queue_window(request.GET.get("rows"))
-    # Back from "Add party" without JavaScript: the party just added, with its page's link.
+    # Back from "Add party" without JavaScript: the party just added, with its page's link
+    # (only a party the host added: the stand hands out no other party's link).
     added_id = _whole_number(request.GET.get("added"))
-    added = Order.objects.filter(pk=added_id, restaurant=restaurant).first() if added_id else None
+    added = (
+        Order.objects.filter(pk=added_id, restaurant=restaurant, added_by_host=True).first()
+        if added_id
+        else None
+    )
     return render(
         request, "staff/host.html", _host_page_context(restaurant, window, request, added=added)
     )

@@ -126,6 +126,12 @@ def test_adding_a_party_without_javascript_goes_back_to_the_host_stand_with_its_
     page = host.get(response["Location"].split("#")[0])
     assert f"/q/{dana.public_token}/" in page.content.decode()
     assert f"Dana ({dana.order_code}) is in the queue" in text_of(page)
+    # Only for a party the host added: no other party's link is handed out this way.
+    diner = Order.objects.create(
+        restaurant=restaurant, customer_name="Priya", party_size=2, order_code="QQQQ",
+        status=S.COMPLETED, joined_at=dana.joined_at,
+    )
+    assert diner.public_token not in host.get(f"/restaurant/{restaurant.slug}/host/?added={diner.pk}").content.decode()
 
 
 def test_a_second_press_of_the_same_add_party_form_adds_the_party_once(host, restaurant, menu):
