@@ -157,7 +157,7 @@ def shoot(base, demo, out):
         page.get_by_label("Name").fill("Dana")
         page.get_by_label("Party size").fill("4")
         page.get_by_label("Minutes away (optional)").fill("0")
-        expect(page.get_by_test_id("add-party-quote")).to_be_visible()
+        expect(page.locator("#add-party-quote")).to_contain_text("for 4")
         save(page, "host-add-party", full_page=False)
         page.get_by_role("button", name="Add to the queue").click()
         expect(page.get_by_test_id("added-code")).to_be_visible()
