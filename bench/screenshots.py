@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Screenshots of every ReadyTable screen, from the real app with the demo data, into
-docs/screenshots/: the diner's pages at phone size, the staff screens at desktop size.
+docs/screenshots/: the diner's pages at phone size, the staff screens at desktop size (the
+host stand also at 1366x768 and 1920x1080), the QR poster, and the lobby board at 1920x1080.
 
 A throwaway SQLite database gets `migrate` and `seed_demo` (and the insights what-if, about
 a minute of simulation); the first waiting party is told to head over (so both diner states
@@ -29,6 +30,8 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1440, "height": 900}, "device_scale_factor": 1}
+TABLET = {"viewport": {"width": 1366, "height": 768}, "device_scale_factor": 1}
+WIDE = {"viewport": {"width": 1920, "height": 1080}, "device_scale_factor": 1}
 
 
 def free_port():
@@ -123,9 +126,9 @@ def shoot(base, demo, out):
     def live(page):
         expect(page.locator("#live-indicator")).to_have_attribute("data-state", "live")
 
-    def save(page, name):
+    def save(page, name, full_page=True):
         path = out / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
+        page.screenshot(path=str(path), full_page=full_page, animations="disabled", caret="hide")
         print(f"{path}  {page.viewport_size['width']}x{page.viewport_size['height']}  {page.url}")
 
     with sync_playwright() as playwright:
@@ -152,6 +155,15 @@ def shoot(base, demo, out):
         page.goto(f"{base}/restaurant/{demo['slug']}/host/")
         live(page)
         save(page, "host-stand")
+        page.get_by_text("Add party").first.click()
+        page.get_by_label("Name").fill("Dana")
+        page.get_by_label("Party size").fill("4")
+        page.get_by_label("Minutes away (optional)").fill("0")
+        expect(page.locator("#add-party-quote")).to_contain_text("for 4")
+        save(page, "host-add-party", full_page=False)
+        page.get_by_role("button", name="Add to the queue").click()
+        expect(page.get_by_test_id("added-code")).to_be_visible()
+        save(page, "host-party-added", full_page=False)
         page.goto(f"{base}/restaurant/{demo['slug']}/kitchen/")
         live(page)
         save(page, "kitchen-display")
@@ -160,6 +172,23 @@ def shoot(base, demo, out):
         for i in range(charts.count()):
             expect(charts.nth(i)).to_have_attribute("data-drawn", "true")
         save(page, "insights")
+        page.goto(f"{base}/restaurant/{demo['slug']}/poster/")
+        save(page, "qr-poster")
+
+        tablet = browser.new_context(**TABLET, storage_state=desktop.storage_state())
+        page = tablet.new_page()
+        page.goto(f"{base}/restaurant/{demo['slug']}/host/")
+        live(page)
+        save(page, "host-stand-1366x768", full_page=False)
+
+        wide = browser.new_context(**WIDE, storage_state=desktop.storage_state())
+        page = wide.new_page()
+        page.goto(f"{base}/restaurant/{demo['slug']}/host/")
+        live(page)
+        save(page, "host-stand-1920x1080", full_page=False)
+        page.goto(f"{base}/r/{demo['slug']}/board/")
+        live(page)
+        save(page, "lobby-board", full_page=False)
         browser.close()
 
 

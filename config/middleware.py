@@ -1,4 +1,4 @@
-"""Two answers every HTTP response gets, whatever the view:
+"""Answers every HTTP response gets, whatever the view:
 
 - RefuseMalformedRequests: an address with a NUL or another control character in its path
   or its query string is answered 400 before any view looks it up (PostgreSQL cannot even
@@ -6,12 +6,17 @@
 - NoStoreAndErrorBodies: pages are never kept by browsers or proxies (`Cache-Control:
   no-store`: a diner's link, a host stand's names and phone numbers), and an error answer
   that a view left empty (a 405 from require_POST, say) gets a page saying what happened.
+- FriendlyNotFound: a "not found" a view raised with a sentence written for people (an
+  unknown diner link, say) shows the friendly 404 page with that sentence, with DEBUG on
+  too: `make run` is what a newcomer sees first, and Django's technical 404 (the URL
+  patterns) is for addresses that match no pattern at all.
 """
 
 import unicodedata
 from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
 
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
@@ -89,3 +94,18 @@ class NoStoreAndErrorBodies:
                 page[header] = value
         page.cookies = response.cookies
         return page
+
+
+class FriendlyNotFound:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from config.urls import not_found, people_message
+
+        if isinstance(exception, Http404) and people_message(exception):
+            return not_found(request, exception)
+        return None

@@ -26,11 +26,16 @@ def not_found(request, exception):
     """The 404 page. Django's own wording ("No Order matches the given query.", or just
     "Resolver404" for an unknown address) is meant for developers, so only a message the
     app wrote for people (a plain Http404 raised with a sentence) is shown."""
-    message = ""
+    message = people_message(exception)
+    return render(request, "404.html", {"message": message}, status=404)
+
+
+def people_message(exception):
+    """The sentence a view wrote for people when it raised Http404, or ""."""
     if type(exception) is Http404 and exception.args and isinstance(exception.args[0], str):
         if "matches the given query" not in exception.args[0]:
-            message = exception.args[0]
-    return render(request, "404.html", {"message": message}, status=404)
+            return exception.args[0]
+    return ""
 
 
 handler404 = not_found

@@ -68,7 +68,7 @@ ignored_messages = _IgnoredMessages()
 class LiveScreenConsumer(AsyncWebsocketConsumer):
     """Shared life of a live screen; subclasses say who may watch and which screen."""
 
-    screen = None  # "host", "kitchen" or "diner"
+    screen = None  # "host", "kitchen", "board" or "diner"
     restaurant_id = None
     order_id = None
     window = None
@@ -167,6 +167,23 @@ class DinerConsumer(LiveScreenConsumer):
         self.order_id, self.restaurant_id = found
         if not relay.admit(self):
             logger.info("Refused one more socket for link of order %s from %s", self.order_id, self.client_address)
+            return CLOSE_TOO_MANY
+        return None
+
+
+class BoardConsumer(LiveScreenConsumer):
+    """A restaurant's lobby board: public, like the page (codes and waits only)."""
+
+    screen = "board"
+
+    async def authorise(self):
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        relay = this_process()
+        found = await relay.restaurant_for_slug(slug)
+        if found is None:
+            return CLOSE_NOT_FOUND
+        self.restaurant_id = found
+        if not relay.admit(self):  # public: counted against its address like a diner's page
             return CLOSE_TOO_MANY
         return None
 

@@ -37,6 +37,7 @@ class RestaurantFeed:
         self.checked_at = 0.0  # loop time the state was last compared with the database
         self.hosts = set()
         self.kitchens = set()
+        self.boards = set()  # lobby boards
         self.diners = defaultdict(set)  # order id -> sockets
         self.joining = set()  # sockets waiting for their whole screen
         self.resized = set()  # host stands that asked for another number of queue rows
@@ -53,6 +54,8 @@ class RestaurantFeed:
             self.hosts.add(socket)
         elif socket.screen == "kitchen":
             self.kitchens.add(socket)
+        elif socket.screen == "board":
+            self.boards.add(socket)
         else:
             self.diners[socket.order_id].add(socket)
         self.joining.add(socket)
@@ -62,6 +65,7 @@ class RestaurantFeed:
     def leave(self, socket):
         self.hosts.discard(socket)
         self.kitchens.discard(socket)
+        self.boards.discard(socket)
         self.joining.discard(socket)
         self.resized.discard(socket)
         watchers = self.diners.get(socket.order_id)
@@ -80,11 +84,12 @@ class RestaurantFeed:
 
     @property
     def watched(self):
-        return bool(self.hosts or self.kitchens or self.diners)
+        return bool(self.hosts or self.kitchens or self.boards or self.diners)
 
     def sockets(self):
         yield from self.hosts
         yield from self.kitchens
+        yield from self.boards
         for watchers in self.diners.values():
             yield from watchers
 
@@ -125,6 +130,8 @@ class RestaurantFeed:
                     diner_orders=diner_orders,
                     whole_host={s.window for s in joining if s.screen == "host"},
                     whole_kitchen=any(s.screen == "kitchen" for s in joining),
+                    board=bool(self.boards),
+                    whole_board=any(s.screen == "board" for s in joining),
                 )
             except Exception:
                 logger.warning(
@@ -176,7 +183,12 @@ class RestaurantFeed:
 
     @staticmethod
     def _staff_message(socket, state, pushes):
-        new = state.host.get(socket.window) if socket.screen == "host" else state.kitchen
+        if socket.screen == "host":
+            new = state.host.get(socket.window)
+        elif socket.screen == "kitchen":
+            new = state.kitchen
+        else:
+            new = state.board
         if new is None or (socket.shown is None and new._whole is None):
             return False
         if new is socket.shown:

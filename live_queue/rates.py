@@ -17,6 +17,7 @@ from django.conf import settings
 
 CLOSE_TOO_CHATTY = 1008
 BURST_FACTOR = 4
+CLOSE_ANSWER_SECONDS = 5
 
 
 class MessageRate:
@@ -63,6 +64,9 @@ def guard_daphne():
             # (autobahn's public sendClose allows only 1000 and 3000-4999: 1008, the code the
             # standard gives a policy violation, goes through the frame-level call.)
             state["readytable_cut"] = True
+            # A client busy flooding takes a while to read the close: give it a few seconds
+            # to answer (its frames cost nothing meanwhile) before the connection is dropped.
+            self.closeHandshakeTimeout = CLOSE_ANSWER_SECONDS
             self.sendCloseFrame(code=CLOSE_TOO_CHATTY, isReply=False)
             return
         return read_frame(self, payload, isBinary)

@@ -22,7 +22,7 @@ from collections import Counter, OrderedDict, defaultdict
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from orders.models import Order
+from orders.models import Order, RestaurantProfile
 
 from . import access, groups, screens
 from .broadcast import MESSAGE_TYPE
@@ -309,6 +309,12 @@ class Relay:
             while len(self._tokens) > TOKENS_KEPT:
                 self._tokens.popitem(last=False)
 
+    async def restaurant_for_slug(self, slug):
+        """The id of the restaurant at this address (lobby boards), or None. Not kept: a board
+        connects once an evening, and a restaurant made again under the same address is a new
+        one."""
+        return await workers.run(_restaurant_for_slug, slug)
+
     async def close(self):
         for task in [*self.tasks, *self._spawned]:
             task.cancel()
@@ -319,6 +325,10 @@ class Relay:
             await self._unsubscribe(restaurant_id)
         self.feeds.clear()
         self.tasks = []
+
+
+def _restaurant_for_slug(slug):
+    return RestaurantProfile.objects.filter(slug=slug).values_list("pk", flat=True).first()
 
 
 def _orders_for_tokens(tokens):

@@ -8,6 +8,9 @@ into the other: only the pieces and rows that differ, rows deleted, updated and 
 place (the htmx WebSocket extension swaps each top-level element of a message by its id, or
 as its hx-swap-oob says). A (re)connecting socket gets `whole()`: every section of the screen.
 
+The lobby board is rendered like the kitchen, once per state for all its screens, from a
+context that holds codes and numbers only.
+
 A diner's page is five small pieces rendered from frozen values (orders.selectors.DinerScreen);
 a piece is sent only when its value changed, and a shared piece (a place in line, a wait) is
 rendered once for every diner with the same value.
@@ -23,6 +26,9 @@ from django.template.loader import render_to_string
 from orders import selectors
 from orders.models import FINAL_STATUSES, OrderStatus, RestaurantProfile
 from orders.views.fragments import (
+    BOARD_LISTS,
+    BOARD_PIECES,
+    BOARD_SECTIONS,
     DINER_PIECES,
     HOST_LISTS,
     HOST_PIECES,
@@ -30,6 +36,7 @@ from orders.views.fragments import (
     KITCHEN_LISTS,
     KITCHEN_PIECES,
     KITCHEN_SECTIONS,
+    board_context_from,
     host_context_from,
     kitchen_context_from,
     render_piece,
@@ -129,6 +136,10 @@ def render_host(snap, windows):
 
 def render_kitchen(snap):
     return _render(KITCHEN_SECTIONS, KITCHEN_PIECES, KITCHEN_LISTS, kitchen_context_from(snap))
+
+
+def render_board(snap):
+    return _render(BOARD_SECTIONS, BOARD_PIECES, BOARD_LISTS, board_context_from(snap))
 
 
 def _delete(row_id):
@@ -252,13 +263,14 @@ class LiveState:
     diners: dict  # order id -> DinerScreen of each party whose page is watched here
     host: dict = field(default_factory=dict)  # window -> Rendered
     kitchen: Rendered = None
+    board: Rendered = None
     diner_html: dict = field(default_factory=dict)  # order id -> {piece: html}
     asked_for: set = field(default_factory=set)  # diners' orders looked for in this state
 
 
 def read_state(
     restaurant_id, previous, *, read, host_windows=(), kitchen=False, diner_orders=(),
-    whole_host=(), whole_kitchen=False,
+    whole_host=(), whole_kitchen=False, board=False, whole_board=False,
 ):
     """The state and renderings a restaurant's watchers need (runs on a database thread).
 
@@ -301,6 +313,8 @@ def read_state(
         state.host.update(render_host(state.snap, windows))
     if kitchen and state.kitchen is None:
         state.kitchen = render_kitchen(state.snap)
+    if board and state.board is None:
+        state.board = render_board(state.snap)
     for pk in diner_orders:
         screen = state.diners.get(pk)
         if screen is None:
@@ -316,4 +330,6 @@ def read_state(
         state.host[window].whole()
     if whole_kitchen:
         state.kitchen.whole()
+    if whole_board:
+        state.board.whole()
     return state

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
+from django.db import models
 from django.http import Http404
 
 from .models import (
@@ -61,7 +62,7 @@ SECRET_ORDER_FIELDS = ("public_token", "submission_key")
 class MenuItemInline(admin.TabularInline):
     model = MenuItem
     extra = 0
-    fields = ("name", "price", "estimated_prep_time_minutes", "available")
+    fields = ("name", "course", "price", "estimated_prep_time_minutes", "available")
 
 
 class StaffMembershipInline(admin.TabularInline):
@@ -121,6 +122,8 @@ class RestaurantProfileAdmin(RestaurantScoped, admin.ModelAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [StaffMembershipInline, MenuItemInline, DiningTableInline]
+    # A map link typed without its scheme is taken as https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_readonly_fields(self, request, obj=None):
         # A new restaurant may be given just a number of tables (it gets that many). After
@@ -155,8 +158,8 @@ class DiningTableAdmin(RestaurantScoped, ReadOnlyAdmin):
 
 @admin.register(MenuItem)
 class MenuItemAdmin(RestaurantScoped, admin.ModelAdmin):
-    list_display = ("name", "restaurant", "price", "estimated_prep_time_minutes", "available")
-    list_filter = (BY_RESTAURANT, "available")
+    list_display = ("name", "restaurant", "course", "price", "estimated_prep_time_minutes", "available")
+    list_filter = (BY_RESTAURANT, "course", "available")
     search_fields = ("name", "description")
     list_editable = ("available",)
 
@@ -206,8 +209,9 @@ class OrderAdmin(RestaurantScoped, admin.ModelAdmin):
         "queue_position",
         "quoted_wait_minutes",
         "joined_at",
+        "added_by_host",
     )
-    list_filter = (BY_RESTAURANT, "status")
+    list_filter = (BY_RESTAURANT, "status", "added_by_host")
     search_fields = ("order_code", "customer_name", "phone", "email")
     # "View on site" would lead to the party's own page, whose address is its token.
     view_on_site = False
@@ -232,6 +236,7 @@ class OrderAdmin(RestaurantScoped, admin.ModelAdmin):
         "seated_at_time",
         "completed_at_time",
         "ended_at",
+        "added_by_host",
     )
     inlines = [OrderItemInline, OrderEventInline]
 

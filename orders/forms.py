@@ -5,9 +5,10 @@ import re
 import uuid
 
 from django import forms
+from django.core.validators import MaxValueValidator
 
 from .models import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MAX_NOTE_LENGTH, MAX_PHONE_LENGTH, visible_name
-from .services import LineRequest
+from .services import MAX_ITEM_QUANTITY, LineRequest
 
 ITEM_FIELD = re.compile(r"^item-(?P<id>\d+)-qty$")
 # Ids beyond a 64-bit integer cannot name any dish; sent on to the database they would fail
@@ -27,7 +28,14 @@ class JoinForm(forms.Form):
         },
     )
     party_size = forms.IntegerField(
-        label="Party size", widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1})
+        label="Party size",
+        min_value=1,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1}),
+        error_messages={
+            "required": "Say how many people are in your party.",
+            "invalid": "Party size must be a whole number.",
+            "min_value": "A party has at least 1 person.",
+        },
     )
     phone = forms.CharField(
         label="Phone (optional)",
@@ -68,6 +76,10 @@ class JoinForm(forms.Form):
     def __init__(self, *args, menu=(), restaurant=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.menu = list(menu)
+        self.restaurant = restaurant
+        self.fields["customer_name"].error_messages["required"] = (
+            "Please tell us a name to call you by."
+        )
         if restaurant is not None:
             self.fields["party_size"].widget.attrs["max"] = restaurant.max_party_size
         if not self.is_bound:
@@ -79,7 +91,7 @@ class JoinForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         lines = []
-        bad = unknown = bad_note = False
+        bad = unknown = bad_note = negative = too_many = False
         long_notes = []
         dish_names = {item.pk: item.name for item in self.menu}
         for key, raw in (self.data.items() if self.is_bound else []):
@@ -98,6 +110,10 @@ class JoinForm(forms.Form):
             if item_id > LARGEST_ID:
                 unknown = True
                 continue
+            if quantity < 0:
+                negative = True
+            elif quantity > MAX_ITEM_QUANTITY:
+                too_many = True
             note = (self.data.get(f"item-{item_id}-note") or "").strip()
             if "\x00" in note:
                 # PostgreSQL cannot store it, and no kitchen needs it.
@@ -114,14 +130,34 @@ class JoinForm(forms.Form):
             lines.append(LineRequest(menu_item_id=item_id, quantity=quantity, note=note))
         if bad:
             self.add_error(None, "Quantities must be whole numbers.")
+        if negative:
+            self.add_error(None, "Quantities cannot be negative.")
+        if too_many:
+            self.add_error(None, f"At most {MAX_ITEM_QUANTITY} of one dish per order.")
         if unknown:
             self.add_error(None, NOT_ON_THE_MENU)
         if bad_note:
             self.add_error(None, "Notes for the kitchen cannot contain null characters.")
         for message in long_notes:
             self.add_error(None, message)
+        if (
+            self.restaurant is not None
+            and self.restaurant.order_required
+            and self.menu
+            and not (bad or negative or unknown)
+            and not any(line.quantity > 0 for line in lines)
+        ):
+            # Said here too, not only by the service: every mistake on the form at once.
+            self.add_error(None, "Please choose at least one dish, so it can be ready when you sit down.")
         cleaned["lines"] = lines
         return cleaned
+
+    def courses(self):
+        """The menu rows grouped by course, in the menu's order: [(course label, rows)]."""
+        groups = {}
+        for row in self.menu_rows():
+            groups.setdefault(row["item"].get_course_display(), []).append(row)
+        return list(groups.items())
 
     def menu_rows(self):
         """The menu with what this diner has typed so far, for re-rendering after an error."""
@@ -239,3 +275,96 @@ class RoomSettingsForm(forms.Form):
             label = self.fields[field].label if field in self.fields else ""
             messages += [f"{label}: {e}" if label else e for e in errors]
         return " ".join(messages)
+
+
+class AddPartyForm(forms.Form):
+    """The host stand's "Add party": a guest who walked up or phoned. No dishes: they order
+    at the table."""
+
+    customer_name = forms.CharField(
+        label="Name",
+        max_length=MAX_NAME_LENGTH,
+        validators=[visible_name],
+        error_messages={
+            "required": "Give a name to call the party by.",
+            "max_length": "A name can be at most %(limit_value)d characters (this one has %(show_value)d).",
+        },
+    )
+    party_size = forms.IntegerField(
+        label="Party size",
+        min_value=1,
+        error_messages={
+            "required": "Say how many people are in the party.",
+            "invalid": "Party size must be a whole number.",
+            "min_value": "A party has at least 1 person.",
+        },
+    )
+    phone = forms.CharField(
+        label="Phone (optional)",
+        max_length=MAX_PHONE_LENGTH,
+        required=False,
+        error_messages={
+            "max_length": "A phone number can be at most %(limit_value)d characters (this one has %(show_value)d).",
+        },
+    )
+    email = forms.EmailField(
+        label="Email (optional)",
+        max_length=MAX_EMAIL_LENGTH,
+        required=False,
+        error_messages={
+            "invalid": "That email address is not complete: it looks like name@example.com.",
+            "max_length": "An email address can be at most %(limit_value)d characters (this one has %(show_value)d).",
+        },
+    )
+    note = forms.CharField(
+        label="Note (optional)",
+        max_length=MAX_NOTE_LENGTH,
+        required=False,
+        error_messages={
+            "max_length": "The note can be at most %(limit_value)d characters (this one has %(show_value)d).",
+        },
+    )
+    travel_minutes = forms.IntegerField(
+        label="Minutes away (optional)",
+        min_value=0,
+        max_value=180,
+        required=False,
+        error_messages={
+            "invalid": "Minutes away must be a whole number.",
+            "min_value": "Minutes away cannot be negative.",
+            "max_value": "Minutes away can be at most 180.",
+        },
+    )
+    submission_key = JoinForm.base_fields["submission_key"]
+
+    def __init__(self, *args, restaurant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.restaurant = restaurant
+        size = self.fields["party_size"]
+        size.max_value = restaurant.max_party_size
+        size.validators.append(MaxValueValidator(
+            restaurant.max_party_size,
+            message=f"The queue takes parties of up to {restaurant.max_party_size} (the "
+            "restaurant's largest party size).",
+        ))
+        size.widget.attrs.update(min=1, max=restaurant.max_party_size, inputmode="numeric")
+        self.fields["travel_minutes"].help_text = (
+            f"0 if they are here now; empty: the usual {restaurant.default_travel_minutes} min."
+        )
+        self.fields["travel_minutes"].widget.attrs.update(inputmode="numeric")
+        self.fields["phone"].widget.attrs.update(inputmode="tel", autocomplete="off")
+        self.fields["customer_name"].widget.attrs.update(autocomplete="off")
+        if not self.is_bound:
+            self.initial.setdefault("submission_key", uuid.uuid4().hex)
+
+    def apply_service_errors(self, errors):
+        for field, message in errors.items():
+            self.add_error(field if field in self.fields else None, message)
+
+    def all_errors(self):
+        """Every message on the form, each once, labelled with its field."""
+        out = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields and name != "submission_key" else ""
+            out += [f"{label}: {e}" if label else e for e in errors]
+        return out

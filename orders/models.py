@@ -6,6 +6,7 @@ Models hold data and invariants only; every change goes through orders.services.
 
 import secrets
 import unicodedata
+from urllib.parse import quote_plus
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -116,6 +117,25 @@ class RestaurantProfile(models.Model):
         help_text="At most this many parties waiting (in the queue or asking to join); a "
         "diner who would be one more is told the queue is full right now. Empty: no cap.",
     )
+    address = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where the restaurant is, as a diner would type it into a map (shown on the "
+        "join page, the diner's page and the poster).",
+    )
+    phone = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="The number diners call (shown wherever a diner is asked to call the "
+        "restaurant).",
+    )
+    map_url = models.URLField(
+        "map link",
+        max_length=500,
+        blank=True,
+        help_text="A link to the restaurant on a map (for example a share link from a maps "
+        "app). Empty: a search for the address is linked instead.",
+    )
     approve_remote_joins = models.BooleanField(
         default=False,
         help_text="A diner who joins from their phone asks to join: they get a place in the "
@@ -164,6 +184,15 @@ class RestaurantProfile(models.Model):
 
     def get_absolute_url(self):
         return reverse("diner:restaurant", args=[self.slug])
+
+    @property
+    def map_link(self):
+        """The map link, or a map search for the address (None when neither is known)."""
+        if self.map_url:
+            return self.map_url
+        if self.address:
+            return "https://www.openstreetmap.org/search?query=" + quote_plus(self.address)
+        return None
 
     @property
     def free_tables(self):
@@ -255,11 +284,30 @@ class DiningTable(models.Model):
         return f"Table {self.number} ({self.seats} seats)"
 
 
+class Course(models.TextChoices):
+    """Where a dish sits on the menu: the join page groups dishes by course, in this order."""
+
+    STARTER = "STARTER", "Starters"
+    MAIN = "MAIN", "Mains"
+    SIDE = "SIDE", "Sides"
+    DESSERT = "DESSERT", "Desserts"
+    DRINK = "DRINK", "Drinks"
+
+
+COURSE_ORDER = {value: n for n, value in enumerate(Course.values)}
+
+
 class MenuItem(models.Model):
     restaurant = models.ForeignKey(
         RestaurantProfile, on_delete=models.CASCADE, related_name="menu_items"
     )
     name = models.CharField(max_length=120)
+    course = models.CharField(
+        max_length=10,
+        choices=Course.choices,
+        default=Course.MAIN,
+        help_text="The join page lists dishes by course.",
+    )
     description = models.TextField(blank=True)
     price = models.DecimalField(
         max_digits=8, decimal_places=2, validators=[MinValueValidator(0)]
@@ -317,8 +365,11 @@ FINAL_STATUSES = (
 CODE_HOLDING_STATUSES = (OrderStatus.REQUESTED, *ACTIVE_STATUSES)
 # Who counts against a restaurant's cap on the queue's length.
 WAITING_STATUSES = (OrderStatus.REQUESTED, OrderStatus.IN_QUEUE)
-# A diner may leave the queue by themselves until the kitchen has the ticket in hand.
+# A diner may leave the queue by themselves until the kitchen has the ticket in hand (and
+# not once it has started their food: Order.can_leave).
 LEAVABLE_STATUSES = (OrderStatus.REQUESTED, OrderStatus.IN_QUEUE, OrderStatus.AWAITING_ARRIVAL)
+# The kitchen has the ticket in hand.
+KITCHEN_STATUSES = (OrderStatus.RECEIVED, OrderStatus.PREPARING)
 
 # The longest a diner may type into each field (the columns' own lengths).
 MAX_NAME_LENGTH = 80
@@ -389,6 +440,16 @@ class Order(models.Model):
     ended_at = models.DateTimeField(
         null=True, blank=True, help_text="When the party was cancelled or marked a no-show."
     )
+    added_by_host = models.BooleanField(
+        default=False,
+        help_text="Put in the queue by the host (a guest who walked up or phoned), not "
+        "joined from the diner's own phone.",
+    )
+    note = models.CharField(
+        max_length=MAX_NOTE_LENGTH,
+        blank=True,
+        help_text="The host's note about the party (a high chair, a step-free table...).",
+    )
 
     class Meta:
         ordering = ["restaurant", "joined_at", "id"]
@@ -443,8 +504,16 @@ class Order(models.Model):
         return self.status in HEADING_OVER_STATUSES
 
     @property
+    def kitchen_has_it(self):
+        """The kitchen has the ticket in hand, or has started the party's food (it may start
+        a waiting party's food early when it takes longer than their trip)."""
+        return self.status in KITCHEN_STATUSES or self.fired_at is not None
+
+    @property
     def can_leave(self):
-        return self.status in LEAVABLE_STATUSES
+        """The diner may leave by themselves: once the kitchen has their ticket in hand or
+        has started their food, they call the restaurant instead."""
+        return self.status in LEAVABLE_STATUSES and not self.kitchen_has_it
 
     @property
     def is_final(self):

@@ -14,6 +14,7 @@ from django.db.models import Count, F, Q
 from . import clock, estimates, timing
 from .models import (
     ACTIVE_STATUSES,
+    COURSE_ORDER,
     HEADING_OVER_STATUSES,
     PAST_VISIT_CODE,
     DiningTable,
@@ -115,7 +116,9 @@ def table_sizes(restaurant):
 
 
 def menu_for(restaurant):
-    return list(MenuItem.objects.filter(restaurant=restaurant, available=True).order_by("name"))
+    """The dishes a diner can order, by course (starters first), then by name."""
+    items = MenuItem.objects.filter(restaurant=restaurant, available=True).order_by("name")
+    return sorted(items, key=lambda item: COURSE_ORDER.get(item.course, len(COURSE_ORDER)))
 
 
 def _minutes_between(start, end):
@@ -213,12 +216,21 @@ def queue_snapshot(restaurant_or_id, *, with_items=False, now=None):
     for order in snap.seated:
         # From the tables already read, so a screen showing "T4" costs no query per party.
         order.table = tables_by_pk.get(order.table_id)
+    free_tables = sorted((t for t in tables if t.state == "free"), key=lambda t: (t.seats, t.number))
     for order in orders:
         order.waited_minutes = _minutes_between(order.joined_at, now)
         order.seated_minutes = _minutes_between(order.seated_at_time, now)
         order.estimated_wait_minutes = plan.wait_minutes(order)
         seating = plan.seatings.get(order.pk)
         order.projected_table = tables_by_pk.get(seating.table_key) if seating else None
+        if order.status in HEADING_OVER_STATUSES:
+            # Where the host may seat them now: the free tables that fit, smallest first.
+            fits = [t for t in free_tables if t.seats >= order.party_size]
+            # "Seat" seats them at the table they are expected at when it is free, else at
+            # the smallest free table that fits; the host may pick any of the others.
+            expected = order.projected_table
+            order.seat_at = expected if expected in fits else (fits[0] if fits else None)
+            order.other_tables = [t for t in fits if t is not order.seat_at]
         order.due_now = order.status == OrderStatus.IN_QUEUE and plan.is_due(order)
         order.waiting_for_food = order.status == OrderStatus.IN_QUEUE and (
             plan.food_is_what_it_waits_for(order)
@@ -375,6 +387,7 @@ class DinerStatus:
     target_arrival: datetime | None
     restaurant_name: str
     restaurant_slug: str
+    restaurant_phone: str = ""
 
     step_labels = STEP_LABELS
 
@@ -416,8 +429,15 @@ class DinerKitchenNote:
 
 @dataclass(frozen=True)
 class DinerActions:
+    """"Leave the queue", or, once the kitchen has the party's ticket in hand or has started
+    its food, why it cannot leave from the page and the number to call."""
+
     can_leave: bool
     token: str
+    kitchen_has_it: bool = False
+    kitchen_started: bool = False
+    restaurant_name: str = ""
+    restaurant_phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -443,11 +463,20 @@ def diner_screen(view):
             target_arrival=order.target_arrival_time if order.is_heading_over else None,
             restaurant_name=restaurant.name,
             restaurant_slug=restaurant.slug,
+            restaurant_phone=restaurant.phone,
         ),
         position=DinerPosition(view.position if waiting else None),
         wait=DinerWait(view.estimated_wait_minutes if waiting else None),
         kitchen=DinerKitchenNote(bool(waiting and order.fired_at)),
-        actions=DinerActions(can_leave=order.can_leave, token=order.public_token),
+        actions=DinerActions(
+            can_leave=order.can_leave,
+            token=order.public_token,
+            # Only while the party is still on its way: once seated or gone, nothing to say.
+            kitchen_has_it=order.kitchen_has_it and not order.is_final and order.status != OrderStatus.READY,
+            kitchen_started=order.fired_at is not None or order.status == OrderStatus.PREPARING,
+            restaurant_name=restaurant.name,
+            restaurant_phone=restaurant.phone,
+        ),
     )
 
 

@@ -22,6 +22,7 @@ from .models import (
     ACTIVE_STATUSES,
     CODE_HOLDING_STATUSES,
     HEADING_OVER_STATUSES,
+    KITCHEN_STATUSES,
     LEAVABLE_STATUSES,
     MAX_EMAIL_LENGTH,
     MAX_NAME_LENGTH,
@@ -304,16 +305,54 @@ def _check_texts(customer_name, phone, email, submission_key):
     return errors
 
 
-def _validate_join(restaurant, customer_name, party_size, lines, phone="", email="", submission_key=""):
+def call_the_restaurant(restaurant):
+    """"Please call the restaurant", always with the number to call (or, when the restaurant
+    gave none, who to ask)."""
+    if restaurant.phone:
+        return f"please call {restaurant.name} on {restaurant.phone}"
+    return f"please ask {restaurant.name}'s host"
+
+
+def _party_size_error(restaurant, party_size, *, by_host=False, largest_table=None):
+    """Why the queue does not take a party of this size, or None."""
+    if party_size is None or party_size < 1:
+        return "A party has at least 1 person."
+    if party_size > restaurant.max_party_size:
+        if by_host:
+            return (
+                f"The queue takes parties of up to {restaurant.max_party_size} (the restaurant's "
+                "largest party size, set in the back office); seat a larger group by hand."
+            )
+        return (
+            f"{restaurant.name} seats parties of up to {restaurant.max_party_size} through the "
+            f"queue; for a larger group {call_the_restaurant(restaurant)}."
+        )
+    if largest_table is not None and party_size > largest_table:
+        if by_host:
+            return (
+                f"The largest table seats {largest_table}: a party of {party_size} cannot be "
+                "seated from the queue."
+            )
+        return (
+            f"{restaurant.name}'s largest table seats {largest_table}; for a party of "
+            f"{party_size} {call_the_restaurant(restaurant)}."
+        )
+    return None
+
+
+def _validate_join(
+    restaurant, customer_name, party_size, lines, phone="", email="", submission_key="",
+    *, by_host=False, note="",
+):
     customer_name = (customer_name or "").strip()
     errors = _check_texts(customer_name, phone, email, submission_key)
-    if party_size is None or party_size < 1:
-        errors["party_size"] = "A party has at least 1 person."
-    elif party_size > restaurant.max_party_size:
-        errors["party_size"] = (
-            f"{restaurant.name} seats parties of up to {restaurant.max_party_size} through the "
-            "queue; please call the restaurant for larger groups."
-        )
+    if len(note) > MAX_NOTE_LENGTH:
+        errors["note"] = _too_long("The note", note, MAX_NOTE_LENGTH)
+    elif has_control_character(note):
+        errors["note"] = "The note cannot contain control characters."
+    size_error = _party_size_error(restaurant, party_size, by_host=by_host)
+    if size_error:
+        errors["party_size"] = size_error
     wanted = {}
     for line in lines:
         if line.quantity < 0:
@@ -343,7 +382,7 @@ def _validate_join(restaurant, customer_name, party_size, lines, phone="", email
                 errors["items"] = _too_long(label, note, MAX_NOTE_LENGTH)
             elif has_control_character(note):
                 errors["items"] = f"{label} cannot contain control characters."
-    if "items" not in errors and restaurant.order_required and not wanted:
+    if "items" not in errors and restaurant.order_required and not wanted and not by_host:
         errors["items"] = "Please choose at least one dish, so it can be ready when you sit down."
     if errors:
         raise InvalidJoin(errors)
@@ -378,9 +417,91 @@ def join_queue(
     place and no quote until the host accepts it (accept_join_request). Either way the
     restaurant's cap on the queue's length is checked here, under the restaurant's lock, so
     diners joining at the same moment cannot take it past the cap."""
+    return _join(
+        restaurant_id, customer_name=customer_name, party_size=party_size, lines=lines,
+        phone=phone, email=email, travel_minutes=travel_minutes, submission_key=submission_key,
+    )
+
+
+def add_party(
+    restaurant_id,
+    actor,
+    *,
+    customer_name,
+    party_size,
+    phone="",
+    email="",
+    note="",
+    travel_minutes=None,
+    submission_key="",
+):
+    """The host puts a guest who walked up or phoned in the queue. The party joins like any
+    other (the same sizes, the cap, closed is closed; the same place at the back and the
+    same quote, and a page of its own), except that it needs no dishes and no approval (the
+    host is the one who approves), and it is marked as added by the host. Returns the new
+    Order."""
+    return _join(
+        restaurant_id, customer_name=customer_name, party_size=party_size, phone=phone,
+        email=email, travel_minutes=travel_minutes, submission_key=submission_key,
+        host=actor, note=note,
+    )
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a party joining now would be told."""
+
+    party_size: int
+    position: int  # its place in line
+    wait_minutes: int | None  # None: no table will fit it
+    travel_minutes: int  # the trip the quote allowed for
+
+
+def quote(restaurant_id, party_size, travel_minutes=None, *, by_host=True):
+    """The place and wait a party of `party_size`, `travel_minutes` away (None: the house
+    default), would be quoted if it joined now without dishes. Reads only. Raises InvalidJoin
+    for a size the queue does not take."""
+    _check_travel(travel_minutes)
+    restaurant = RestaurantProfile.objects.get(pk=restaurant_id)
+    size_error = _party_size_error(restaurant, party_size, by_host=by_host)
+    if size_error:
+        raise InvalidJoin({"party_size": size_error})
+    now = clock.now()
+    active = timing.active_orders(restaurant)
+    plan = timing.plan(restaurant, active, now)
+    size_error = _party_size_error(
+        restaurant, party_size, by_host=by_host, largest_table=plan.largest_table()
+    )
+    if size_error:
+        raise InvalidJoin({"party_size": size_error})
+    travel = restaurant.default_travel_minutes if travel_minutes is None else travel_minutes
+    return Quote(
+        party_size=party_size,
+        position=sum(1 for o in active if o.status == OrderStatus.IN_QUEUE) + 1,
+        wait_minutes=plan.newcomer_wait(party_size, travel),
+        travel_minutes=travel,
+    )
+
+
+def _join(
+    restaurant_id,
+    *,
+    customer_name,
+    party_size,
+    lines=(),
+    phone="",
+    email="",
+    travel_minutes=None,
+    submission_key="",
+    host=None,
+    note="",
+):
+    """A diner's join (`host` None) or a party the host adds (`host`: who added it)."""
+    by_host = host is not None
     submission_key = (submission_key or "").strip()
     phone = (phone or "").strip()
     email = (email or "").strip()
+    note = (note or "").strip()
     _check_travel(travel_minutes)
     with transaction.atomic():
         restaurant = _lock_restaurant(restaurant_id)
@@ -392,36 +513,40 @@ def join_queue(
                 raise DuplicateJoin(existing)
         if not restaurant.accepting_joins:
             raise RestaurantClosed(
-                f"{restaurant.name} is not taking new parties in the queue right now."
+                "The queue is closed to new parties: open it first (Queue sign-ups, at the "
+                "top of the host stand) to add a party."
+                if by_host
+                else f"{restaurant.name} is not taking new parties in the queue right now."
             )
         customer_name, items = _validate_join(
-            restaurant, customer_name, party_size, lines, phone, email, submission_key
+            restaurant, customer_name, party_size, lines, phone, email, submission_key,
+            by_host=by_host, note=note,
         )
         waiting_or_asking = Order.objects.filter(
             restaurant=restaurant, status__in=WAITING_STATUSES
         ).count()
         cap = restaurant.max_queue_length
         if cap is not None and waiting_or_asking >= cap:
+            many = f"{cap} part{'y' if cap == 1 else 'ies'}"
             raise QueueFull(
-                f"The queue is full right now: {restaurant.name} takes {cap} "
-                f"part{'y' if cap == 1 else 'ies'} at most, and that many are waiting. "
-                "Please try again a little later."
+                f"The queue is full: it takes {many} at most (Max queue length, in the back "
+                "office), and that many are waiting."
+                if by_host
+                else f"The queue is full right now: {restaurant.name} takes {many} at most, "
+                "and that many are waiting. Please try again a little later."
             )
         now = clock.now()
         active = timing.active_orders(restaurant)
         plan = timing.plan(restaurant, active, now)
-        if party_size > plan.largest_table():
-            raise InvalidJoin(
-                {
-                    "party_size": f"{restaurant.name}'s largest table seats "
-                    f"{plan.largest_table()}; please call the restaurant for a party of "
-                    f"{party_size}."
-                }
-            )
+        size_error = _party_size_error(
+            restaurant, party_size, by_host=by_host, largest_table=plan.largest_table()
+        )
+        if size_error:
+            raise InvalidJoin({"party_size": size_error})
         travel = restaurant.default_travel_minutes if travel_minutes is None else travel_minutes
         longest_prep = max((item.estimated_prep_time_minutes for item, _ in items), default=None)
         waiting = sum(1 for o in active if o.status == OrderStatus.IN_QUEUE)
-        asking = restaurant.approve_remote_joins
+        asking = restaurant.approve_remote_joins and not by_host
         codes_taken = {o.order_code for o in active} | set(
             Order.objects.filter(restaurant=restaurant, status=OrderStatus.REQUESTED)
             .values_list("order_code", flat=True)
@@ -439,6 +564,8 @@ def join_queue(
             status=OrderStatus.REQUESTED if asking else OrderStatus.IN_QUEUE,
             quoted_wait_minutes=None if asking else plan.newcomer_wait(party_size, travel, longest_prep),
             joined_at=now,
+            added_by_host=by_host,
+            note=note,
         )
         OrderItem.objects.bulk_create(
             [
@@ -456,7 +583,10 @@ def join_queue(
             _log(order, "asked_to_join", "", OrderStatus.REQUESTED, None, now)
             _announce(restaurant.pk, [order.pk])
             return order
-        _log(order, "joined", "", OrderStatus.IN_QUEUE, None, now)
+        if by_host:
+            _log(order, "added_by_host", "", OrderStatus.IN_QUEUE, host, now)
+        else:
+            _log(order, "joined", "", OrderStatus.IN_QUEUE, None, now)
         changed = [order.pk]
         # A free table may be waiting for exactly this party.
         _apply_timing_rules(restaurant, now, changed)
@@ -711,15 +841,34 @@ def run_timing_rules(restaurant_id, *, refresh_screens=False):
 # Named actions: what the buttons on the diner page, host stand and kitchen do
 
 
-def leave_queue(order_id):
-    """The diner leaves: allowed while waiting or heading over, before the kitchen starts."""
-    return transition(
-        order_id,
-        OrderStatus.CANCELLED,
-        actor=None,
-        action="left",
-        allowed_from=set(LEAVABLE_STATUSES),
+def kitchen_has_it_message(restaurant, order=None):
+    """Why a diner can no longer leave from their page, and who to call instead."""
+    what = (
+        "the kitchen has already started your food"
+        if order is None or order.fired_at is not None or order.status == OrderStatus.PREPARING
+        else "the kitchen already has your order in hand"
     )
+    return (
+        f"You can no longer leave the queue from this page: {what}. If you cannot come, "
+        f"{call_the_restaurant(restaurant)}."
+    )
+
+
+def leave_queue(order_id):
+    """The diner leaves: allowed while waiting or heading over, until the kitchen has their
+    ticket in hand or has started their food (then they call the restaurant)."""
+    with transaction.atomic():
+        restaurant, order = _lock_order(order_id)
+        if order.status in (*LEAVABLE_STATUSES, *KITCHEN_STATUSES) and order.kitchen_has_it:
+            raise IllegalTransition(kitchen_has_it_message(restaurant, order))
+        # In the same transaction: the kitchen cannot start the food in between.
+        return transition(
+            order_id,
+            OrderStatus.CANCELLED,
+            actor=None,
+            action="left",
+            allowed_from=set(LEAVABLE_STATUSES),
+        )
 
 
 def notify_party(order_id, actor):

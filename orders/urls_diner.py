@@ -7,6 +7,7 @@ app_name = "diner"
 urlpatterns = [
     path("", diner.home, name="home"),
     path("r/<slug:slug>/", diner.restaurant, name="restaurant"),
+    path("r/<slug:slug>/board/", diner.board, name="board"),
     path("q/<str:token>/", diner.order, name="order"),
     path("q/<str:token>/leave/", diner.leave, name="leave"),
     path("q/<str:token>/travel/", diner.travel, name="travel"),

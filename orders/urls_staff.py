@@ -24,6 +24,11 @@ urlpatterns = [
     path("<slug:slug>/room/", staff.room_settings, name="room_settings"),
     path("<slug:slug>/accepting/", staff.accepting_joins, name="accepting"),
     path("<slug:slug>/remove-selected/", staff.remove_selected, name="remove_selected"),
+    path("<slug:slug>/add-party/", staff.add_party, name="add_party"),
+    path("<slug:slug>/add-party/quote/", staff.add_party_quote, name="add_party_quote"),
+    path("<slug:slug>/poster/", staff.poster, name="poster"),
+    path("<slug:slug>/poster/qr.svg", staff.poster_qr, {"kind": "svg"}, name="poster_qr_svg"),
+    path("<slug:slug>/poster/qr.png", staff.poster_qr, {"kind": "png"}, name="poster_qr_png"),
     path(
         "<slug:slug>/orders/<int:order_id>/<slug:action>/",
         staff.order_action,

@@ -10,10 +10,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from .. import selectors, services
+from .. import qr, selectors, services
 from ..forms import JoinForm, TravelForm
-from ..models import Order, RestaurantProfile
-from .fragments import diner_context
+from ..models import Order, OrderStatus, RestaurantProfile
+from .fragments import board_context, diner_context
 from .limits import join_wait_seconds
 
 
@@ -111,6 +111,10 @@ def _diner_context_or_404(token):
 @require_safe
 def order(request, token):
     context = _diner_context_or_404(token)
+    travel = context["order"].travel_minutes
+    if request.GET.get("saved") == "travel" and travel is not None:
+        # Back from saving the travel time without JavaScript: said beside the form.
+        context["travel_saved"] = _travel_saved_text(travel)
     return render(request, "diner/order.html", context)
 
 
@@ -130,9 +134,15 @@ def travel(request, token):
             status, message = refusal.status_code, refusal.message
     if request.headers.get("HX-Request") == "true":
         # The message alone: the wait this changes reaches the page through its live socket.
+        saved = status == 200
         body = render_to_string(
             "diner/_travel_message.html",
-            {"oob": True, "message": message or _travel_saved(form), "error": status != 200},
+            {
+                "oob": True,
+                "message": message or _travel_saved_text(form.cleaned_data["travel_minutes"]),
+                "error": not saved,
+                "saved": saved,
+            },
             request,
         )
         return HttpResponse(body, status=status)
@@ -140,13 +150,11 @@ def travel(request, token):
         context = _diner_context_or_404(token)
         context["refusal"] = message
         return render(request, "diner/order.html", context, status=status)
-    messages.info(request, _travel_saved(form))
-    return redirect(order)
+    return redirect(order.get_absolute_url() + "?saved=travel#travel-form")
 
 
-def _travel_saved(form):
-    minutes = form.cleaned_data["travel_minutes"]
-    return f"Thanks: we'll tell you to head over in time for your {minutes}-minute trip."
+def _travel_saved_text(minutes):
+    return f"We'll tell you to head over in time for your {minutes}-minute trip."
 
 
 @require_http_methods(["GET", "POST"])
@@ -154,6 +162,10 @@ def leave(request, token):
     context = _diner_context_or_404(token)
     order = context["order"]
     if request.method == "GET":
+        if order.kitchen_has_it and not order.is_final and order.status != OrderStatus.READY:
+            # Not a silent bounce back: why, and who to call instead.
+            context["refusal"] = services.kitchen_has_it_message(order.restaurant, order)
+            return render(request, "diner/order.html", context, status=409)
         if not order.can_leave:
             return redirect(order)
         return render(request, "diner/leave_confirm.html", context)
@@ -165,3 +177,15 @@ def leave(request, token):
         return render(request, "diner/order.html", context, status=refusal.status_code)
     messages.info(request, "You have left the queue. We hope to see you another time.")
     return redirect(order)
+
+
+@require_safe
+def board(request, slug):
+    """The lobby board, for a screen by the door: codes told to head over, the wait by party
+    size, and a QR code to join. Public, like the join page: no names, phones or orders."""
+    restaurant = RestaurantProfile.objects.filter(slug=slug).first()
+    if restaurant is None:
+        raise Http404("There is no restaurant at this address. Check the link or pick one below.")
+    context = board_context(restaurant)
+    context.update(restaurant=restaurant, join_url=qr.join_url(request, restaurant))
+    return render(request, "board/board.html", context)

@@ -35,10 +35,29 @@ HOST_LISTS = (
 # The host stand's Room and timing form: sent back to its own save, never pushed, so a
 # live update never wipes what a host is typing in it.
 ROOM_FORM = "staff/_room_settings_form.html"
+# Add party (a walk-up or phone-in): outside every push too, like the Room and timing form.
+ADD_PARTY_FORM = "staff/_add_party_form.html"
+ADD_PARTY_QUOTE = "staff/_add_party_quote.html"
+ADD_PARTY_RESULT = "staff/_add_party_result.html"
 
 KITCHEN_SECTIONS = ("staff/_kitchen_tickets.html",)
 KITCHEN_PIECES = ("staff/_kitchen_status.html",)
 KITCHEN_LISTS = (("ticket-list", "staff/_kitchen_ticket.html", "tickets", "ticket"),)
+
+# The lobby board (public): codes told to head over, the wait by party size, open or closed.
+# Rendered from board_context_from alone, which holds codes and numbers, never a name, a
+# phone number or a dish. Its QR code is the page's own (not pushed: it never changes).
+BOARD_SECTIONS = (
+    "board/_board_state.html",
+    "board/_board_called.html",
+    "board/_board_waits.html",
+)
+BOARD_PIECES = (
+    "board/_board_state.html",
+    "board/_board_called_head.html",
+    "board/_board_waits.html",
+)
+BOARD_LISTS = (("called-codes", "board/_board_code.html", "called", "party"),)
 
 # A diner's page: (template, the DinerScreen field it renders from, shared). A shared piece's
 # value says nothing about who the diner is (a place in line, a wait), so one rendering
@@ -97,6 +116,26 @@ def kitchen_context_from(snap):
 
 def kitchen_context(restaurant):
     return kitchen_context_from(selectors.queue_snapshot(restaurant, with_items=True))
+
+
+def board_context_from(snap):
+    """What the lobby board shows, and nothing more: a board is public, so the parties are
+    reduced to their codes here, before any template sees them."""
+    heading = sorted(snap.heading_over, key=lambda o: (o.notified_at or snap.now, o.pk))
+    return {
+        "board": {
+            "name": snap.restaurant.name,
+            "open": snap.restaurant.accepting_joins,
+            "waiting": snap.waiting_count,
+            "waits": snap.waits_by_size,
+            "next_wait": snap.next_joiner_wait,
+        },
+        "called": [{"code": o.order_code, "here": o.arrived_at is not None} for o in heading],
+    }
+
+
+def board_context(restaurant):
+    return board_context_from(selectors.queue_snapshot(restaurant))
 
 
 def diner_context(token):

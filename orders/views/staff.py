@@ -10,13 +10,17 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
 
-from .. import selectors, services
-from ..forms import RoomSettingsForm
+from .. import qr, selectors, services
+from ..forms import AddPartyForm, RoomSettingsForm
 from ..models import DiningTable, Order, RestaurantProfile
 from .access import manager_of_restaurant, staff_of_restaurant
 from .fragments import (
+    ADD_PARTY_FORM,
+    ADD_PARTY_QUOTE,
+    ADD_PARTY_RESULT,
     ROOM_FORM,
     host_context,
     kitchen_context,
@@ -58,19 +62,45 @@ def _room_form_context(restaurant):
     }
 
 
-def _host_page_context(request, restaurant, window):
-    """The host stand's sections plus, for managers, its Room and timing form (not part of
-    any push)."""
+def _host_page_context(request, restaurant, window, *, add_form=None, added=None, quote=None):
+    """The host stand's sections plus its forms (Add party; for managers, Room and timing):
+    never part of a push."""
     context = host_context(restaurant, window)
+    restaurant = context["snap"].restaurant
     if request.can_manage:
-        context.update(_room_form_context(context["snap"].restaurant))
+        context.update(_room_form_context(restaurant))
+    add_form = add_form or AddPartyForm(restaurant=restaurant)
+    if quote is None and not add_form.is_bound:
+        # The wait for a couple, from the snapshot the page already read.
+        snap = context["snap"]
+        travel = restaurant.default_travel_minutes
+        quote = {"quote": services.Quote(
+            party_size=2, position=snap.waiting_count + 1,
+            wait_minutes=snap.plan.newcomer_wait(2, travel), travel_minutes=travel,
+        )} if snap.plan.largest_table() >= 2 else None
+    context.update(
+        add_form=add_form,
+        add_quote=quote if quote is not None else _quote_for(restaurant, add_form),
+        added=_added_party(request, added) if added is not None else None,
+        join_url=qr.join_url(request, restaurant),
+    )
     return context
 
 
 @staff_of_restaurant
 def host_stand(request, restaurant):
     window = queue_window(request.GET.get("rows"))
-    return render(request, "staff/host.html", _host_page_context(request, restaurant, window))
+    # Back from "Add party" without JavaScript: the party just added, with its page's link
+    # (only a party the host added: the stand hands out no other party's link).
+    added_id = _whole_number(request.GET.get("added"))
+    added = (
+        Order.objects.filter(pk=added_id, restaurant=restaurant, added_by_host=True).first()
+        if added_id
+        else None
+    )
+    return render(
+        request, "staff/host.html", _host_page_context(request, restaurant, window, added=added)
+    )
 
 
 @staff_of_restaurant
@@ -90,8 +120,8 @@ ORDER_ACTIONS = {
     "decline": (
         services.decline_join_request, "host", "{name} ({code}) was told the restaurant cannot take them.",
     ),
-    "receive": (services.accept_ticket, "kitchen", "Ticket {code} received."),
-    "prepare": (services.start_preparing, "kitchen", "Ticket {code} is being prepared."),
+    "receive": (services.accept_ticket, "kitchen", "Ticket {code} marked as seen; not cooking yet."),
+    "prepare": (services.start_preparing, "kitchen", "Cooking started for ticket {code}."),
     "food-ready": (services.mark_food_ready, "kitchen", "Food for {code} is ready."),
 }
 
@@ -176,13 +206,24 @@ def order_action(request, restaurant, order_id, action):
             request, restaurant, screen,
             refusal=f"That party is not in {restaurant.name}'s list any more.", status=404,
         )
+    table_id = None
+    if action == "seat" and request.POST.get("table"):
+        # The host picked a table (another free one that fits, or the one it was expected at).
+        table_id = _whole_number(request.POST.get("table"))
+        if table_id is None:
+            return _screen_response(request, restaurant, screen, refusal="Unknown table.", status=400)
     try:
-        _act(request, service, order.pk, request.user)
+        if table_id is not None:
+            order = _act(request, service, order.pk, request.user, table_id)
+        else:
+            _act(request, service, order.pk, request.user)
     except services.QueueError as refusal:
         return _screen_response(
             request, restaurant, screen, refusal=refusal.message, status=refusal.status_code
         )
     message = done.format(name=order.customer_name, code=order.order_code)
+    if action == "seat" and order.table is not None:
+        message = f"{order.customer_name} ({order.order_code}) is seated at table {order.table.number}."
     return _screen_response(request, restaurant, screen, message=message)
 
 
@@ -329,3 +370,181 @@ def remove_selected(request, restaurant):
     count = len(removed)
     message = f"Removed {count} part{'y' if count == 1 else 'ies'}: {names}."
     return _screen_response(request, restaurant, "host", message=message)
+
+
+# ---------------------------------------------------------------------------------------
+# Add party: a guest who walked up or phoned
+
+
+def _quote_for(restaurant, form):
+    """The wait a party of the size typed in `form` would be quoted now ({"error": ...} for
+    a size the queue does not take; None before a size is typed)."""
+    data = form.data if form.is_bound else {}
+    size = _whole_number(data.get("party_size")) if form.is_bound else 2
+    raw_travel = (data.get("travel_minutes") or "").strip() if form.is_bound else ""
+    travel = _whole_number(raw_travel) if raw_travel else None
+    if size is None or (raw_travel and travel is None):
+        return None
+    try:
+        return {"quote": services.quote(restaurant.pk, size, travel)}
+    except services.InvalidJoin as refusal:
+        return {"error": " ".join(refusal.errors.values())}
+
+
+def _add_party_answer(request, restaurant, form, *, status, refusal=None, added=None, quote=None):
+    """The answer to Add party. htmx: the form (emptied once the party is in, or with its
+    errors), the quote, the party added and a message, each swapped in by id; the queue
+    itself changes through the socket. Plain HTTP: the host stand with the same."""
+    if quote is None and added is None:
+        quote = _quote_for(restaurant, form)
+    if request.headers.get("HX-Request") == "true":
+        context = {
+            "restaurant": restaurant,
+            "add_form": form,
+            "add_quote": quote,
+            "added": _added_party(request, added) if added else None,
+            "oob": True,
+        }
+        body = render_to_string(ADD_PARTY_FORM, context, request)
+        if added is not None:
+            body += render_to_string(ADD_PARTY_RESULT, context, request)
+            body += render_flash(_added_message(added), "success", request)
+        elif refusal or form.errors:
+            body += render_flash(refusal or " ".join(form.all_errors()), "error", request)
+        else:
+            body += render_to_string("_flash.html", {"oob": True}, request)  # an older message goes
+        return HttpResponse(body, status=status)
+    if added is not None:
+        messages.success(request, _added_message(added))
+        return redirect(reverse("staff:host", args=[restaurant.slug]) + f"?added={added.pk}#add-party")
+    context = _host_page_context(request, restaurant, queue_window(None), add_form=form, quote=quote)
+    context["add_open"] = True
+    if refusal or form.errors:
+        context["flash"] = {"message": refusal or " ".join(form.all_errors()), "level": "error"}
+    return render(request, "staff/host.html", context, status=status)
+
+
+def _added_message(order):
+    place = f"#{order.queue_position} in line" if order.queue_position else "in line"
+    wait = (
+        f", quoted about {order.quoted_wait_minutes} min"
+        if order.quoted_wait_minutes is not None
+        else ""
+    )
+    return f"{order.customer_name} ({order.order_code}) is in the queue: {place}{wait}."
+
+
+def _added_party(request, order):
+    """The party just added, with its page's address (for the host to read out, show as a
+    QR code, or send) and ready-made text and email links."""
+    if order is None:
+        return None
+    link = request.build_absolute_uri(order.get_absolute_url())
+    text = (
+        f"{order.restaurant.name}: you're in the queue, code {order.order_code}. "
+        f"Your place and when to come: {link}"
+    )
+    return {"order": order, "link": link, "sms": _uri("sms", order.phone, body=text),
+            "mailto": _uri("mailto", order.email, subject=f"Your place in {order.restaurant.name}'s queue", body=text)}
+
+
+def _uri(scheme, to, **fields):
+    from urllib.parse import quote
+
+    if not to:
+        return ""
+    query = "&".join(f"{key}={quote(value)}" for key, value in fields.items())
+    if scheme == "sms":
+        to = "".join(to.split())  # "+44 7700 900123": a number, without its spaces
+    return f"{scheme}:{quote(to, safe='+@')}?{query}"
+
+
+@require_POST
+@staff_of_restaurant
+def add_party(request, restaurant):
+    """"Add party" on the host stand. "Check the wait" (the `check` button, for pages
+    without JavaScript; with it the wait shows as the size is typed) saves nothing."""
+    form = AddPartyForm(request.POST, restaurant=restaurant)
+    if not form.is_valid():
+        return _add_party_answer(request, restaurant, form, status=400)
+    data = form.cleaned_data
+    if request.POST.get("check"):
+        return _add_party_answer(request, restaurant, form, status=200)
+    try:
+        order = _act(
+            request, services.add_party,
+            restaurant.pk,
+            request.user,
+            customer_name=data["customer_name"],
+            party_size=data["party_size"],
+            phone=data["phone"],
+            email=data["email"],
+            note=data["note"],
+            travel_minutes=data["travel_minutes"],
+            submission_key=data["submission_key"],
+        )
+    except services.InvalidJoin as refusal:
+        form.apply_service_errors(refusal.errors)
+        return _add_party_answer(request, restaurant, form, status=400)
+    except services.DuplicateJoin as refusal:
+        # A second click on the same form: the party is in already, once.
+        order = refusal.order
+        order.restaurant = restaurant
+        return _add_party_answer(
+            request, restaurant, AddPartyForm(restaurant=restaurant), status=200, added=order
+        )
+    except services.QueueError as refusal:
+        return _add_party_answer(
+            request, restaurant, form, status=refusal.status_code, refusal=refusal.message
+        )
+    order.restaurant = restaurant
+    return _add_party_answer(
+        request, restaurant, AddPartyForm(restaurant=restaurant), status=200, added=order
+    )
+
+
+@require_safe
+@staff_of_restaurant
+def add_party_quote(request, restaurant):
+    """The wait a party of the size being typed into Add party would be quoted, as the host
+    types it (htmx). Saves nothing."""
+    form = AddPartyForm(request.GET, restaurant=restaurant)
+    return render(
+        request, ADD_PARTY_QUOTE, {"restaurant": restaurant, "add_quote": _quote_for(restaurant, form)}
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The QR poster, and the QR code alone
+
+
+@require_safe
+@staff_of_restaurant
+def poster(request, restaurant):
+    """A printable poster (A4 or US letter): scan to join the queue."""
+    paper = "letter" if request.GET.get("paper") == "letter" else "a4"
+    snap = selectors.queue_snapshot(restaurant)
+    return render(
+        request,
+        "staff/poster.html",
+        {
+            "restaurant": snap.restaurant,
+            "snap": snap,
+            "join_url": qr.join_url(request, restaurant),
+            "paper": paper,
+            "printed_at": timezone.localtime(snap.now),
+        },
+    )
+
+
+@require_safe
+@staff_of_restaurant
+def poster_qr(request, restaurant, kind):
+    """The QR code of the join link alone, as an SVG or PNG file to download."""
+    url = qr.join_url(request, restaurant)
+    if kind == "svg":
+        response = HttpResponse(qr.svg_file(url), content_type="image/svg+xml")
+    else:
+        response = HttpResponse(qr.png_file(url), content_type="image/png")
+    response["Content-Disposition"] = f'attachment; filename="{restaurant.slug}-join-queue-qr.{kind}"'
+    return response

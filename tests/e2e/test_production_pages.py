@@ -127,9 +127,27 @@ def test_every_page_loads_under_the_production_csp_without_a_violation_and_its_b
     # The kitchen display: its ticket's htmx button.
     host.get_by_role("link", name="Kitchen").click()
     live(host)
-    host.get_by_role("button", name=re.compile(r"^Accept ticket")).click()
-    expect(host.locator("#flash")).to_contain_text("received")
+    host.get_by_role("button", name=re.compile(r"seen: not cooking yet$")).click()
+    expect(host.locator("#flash")).to_contain_text("marked as seen")
     assert watched.violations(host) == []
+
+    # The front of house: Add party on the host stand, the QR poster, the lobby board.
+    host.get_by_role("link", name="Host stand").click()
+    live(host)
+    host.get_by_text("Add party").first.click()
+    host.get_by_label("Name", exact=True).fill("Dana")
+    host.get_by_label("Party size", exact=True).fill("3")
+    expect(host.locator("#add-party-quote")).to_contain_text("for 3")
+    host.get_by_role("button", name="Add to the queue").click()
+    expect(host.get_by_test_id("added-code")).to_be_visible()
+    expect(host.locator("#host-queue")).to_contain_text("Dana")
+    assert watched.violations(host) == []
+    host.get_by_role("link", name="QR poster").click()
+    expect(host.locator("#poster-qr svg")).to_be_visible()
+    assert watched.violations(host) == []
+    board = watched(f"{base}/r/{restaurant.slug}/board/")
+    live(board)
+    assert watched.violations(board) == []
 
     # The admin's login page, and the back office behind it.
     admin = watched(f"{base}/admin/login/")

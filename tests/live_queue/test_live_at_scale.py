@@ -34,7 +34,7 @@ async def open_all(paths, cookie=None):
     return sockets, wholes
 
 
-async def each_hears_something(sockets, within=10):
+async def each_hears_something(sockets, within=30):
     return await asyncio.gather(*(socket.receive_from(timeout=within) for socket in sockets))
 
 

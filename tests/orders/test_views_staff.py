@@ -246,7 +246,7 @@ def test_host_stand_shows_the_queue_in_order_and_the_room(host, restaurant, even
     # position, code, name (and phone), a "Notify now" flag (tables are free), party size
     # and the table it is projected to get, time waited, quoted wait
     assert f"Place 1 {priya.order_code} Priya +44 7700 900123 Notify now Party of 2 T" in page
-    assert f"Waited 12 min Quoted {priya.quoted_wait_minutes} min" in page
+    assert f"Waited 12 min , quoted {priya.quoted_wait_minutes} min" in page
     assert f"Place 2 {jonas.order_code} Jonas Notify now Party of 5 T" in page
     assert page.index("Priya") < page.index("Jonas")
     assert "Queue (2)" in page
@@ -254,8 +254,10 @@ def test_host_stand_shows_the_queue_in_order_and_the_room(host, restaurant, even
     assert "Heading over (1)" in page and "Amelia" in page and "Due 19:10" in page
     assert "Seated (1)" in page and "Kenji" in page
     assert "Wait for a new party" in page
-    for button in ["Notify next", "Notify", "Remove", "Seat", "No-show", "Complete", "Close the queue"]:
+    for button in ["Notify next", "Notify", "Yes, remove", "No-show", "Complete", "Close the queue"]:
         assert f">{button}</button>" in response.content.decode(), button
+    # Amelia, heading over, is seated at the table she is expected at with one press.
+    assert re.search(r">Seat at T\d+</button>", response.content.decode())
 
 
 def test_kitchen_display_shows_the_ticket_of_a_party_told_to_come(host, restaurant, evening):
@@ -267,7 +269,7 @@ def test_kitchen_display_shows_the_ticket_of_a_party_told_to_come(host, restaura
     assert "2 × Mushroom risotto" in page
     assert "no parmesan" in page
     assert "1 × Burrata salad" in page
-    assert "Start preparing" in page
+    assert "Start cooking now" in page
     # A seated party's food has gone out: its ticket is off the board. (Which waiting parties
     # the kitchen sees ahead of time is the timing rules' business, tested with them.)
     assert evening["kenji"].order_code not in page
@@ -292,8 +294,8 @@ ACTIONS = [
     ("complete", "seated", S.COMPLETED, "host", "Priya ({code}) has left; the table is free."),
     ("no-show", "heading_over", S.NO_SHOW, "host", "Priya ({code}) was marked a no-show."),
     ("remove", "waiting", S.CANCELLED, "host", "Priya ({code}) was removed from the queue."),
-    ("receive", "heading_over", S.RECEIVED, "kitchen", "Ticket {code} received."),
-    ("prepare", "heading_over", S.PREPARING, "kitchen", "Ticket {code} is being prepared."),
+    ("receive", "heading_over", S.RECEIVED, "kitchen", "Ticket {code} marked as seen; not cooking yet."),
+    ("prepare", "heading_over", S.PREPARING, "kitchen", "Cooking started for ticket {code}."),
     ("food-ready", "received", S.RECEIVED, "kitchen", "Food for {code} is ready."),
 ]
 ACTION_IDS = [action for action, *_ in ACTIONS]

@@ -29,14 +29,14 @@ DEMO_USERNAME = "admin"
 DEMO_PASSWORD = "admin123"
 
 MENU = [
-    ("Margherita pizza", "San Marzano tomato, fior di latte, basil", "14.50", 12),
-    ("Spicy salami pizza", "Tomato, mozzarella, spianata, chilli honey", "16.00", 13),
-    ("Burrata salad", "Heirloom tomatoes, basil oil, sourdough crumbs", "12.00", 6),
-    ("Rigatoni alla vodka", "Tomato, cream, chilli, parmesan", "15.50", 14),
-    ("Wild mushroom risotto", "Carnaroli, porcini, thyme, aged parmesan", "17.00", 20),
-    ("Chicken Milanese", "Crumbed chicken, rocket, lemon", "19.50", 18),
-    ("Tiramisu", "Espresso-soaked savoiardi, mascarpone", "8.00", 3),
-    ("House lemonade", "Fresh lemons, mint", "4.50", 2),
+    ("Burrata salad", "Heirloom tomatoes, basil oil, sourdough crumbs", "12.00", 6, "STARTER"),
+    ("Margherita pizza", "San Marzano tomato, fior di latte, basil", "14.50", 12, "MAIN"),
+    ("Spicy salami pizza", "Tomato, mozzarella, spianata, chilli honey", "16.00", 13, "MAIN"),
+    ("Rigatoni alla vodka", "Tomato, cream, chilli, parmesan", "15.50", 14, "MAIN"),
+    ("Wild mushroom risotto", "Carnaroli, porcini, thyme, aged parmesan", "17.00", 20, "MAIN"),
+    ("Chicken Milanese", "Crumbed chicken, rocket, lemon", "19.50", 18, "MAIN"),
+    ("Tiramisu", "Espresso-soaked savoiardi, mascarpone", "8.00", 3, "DESSERT"),
+    ("House lemonade", "Fresh lemons, mint", "4.50", 2, "DRINK"),
 ]
 
 # (minutes ago, name, party size) of the parties already at their tables.
@@ -112,6 +112,8 @@ class Command(BaseCommand):
                     "avg_dine_in_duration_minutes": 50,
                     "arrival_grace_minutes": 10,
                     "default_travel_minutes": 10,
+                    "address": "12 Market Street, Springfield",
+                    "phone": "555 0142",
                 },
             )
             user = self._demo_user()
@@ -127,8 +129,9 @@ class Command(BaseCommand):
                     description=description,
                     price=price,
                     estimated_prep_time_minutes=prep,
+                    course=course,
                 )
-                for name, description, price, prep in MENU
+                for name, description, price, prep, course in MENU
             }
             write_past_service(restaurant, items)
         self._play_the_evening(restaurant, items)
@@ -176,6 +179,11 @@ class Command(BaseCommand):
                     lines=[services.LineRequest(items[dish].pk, qty) for dish, qty in lines.items()],
                 )
                 manual.advance(timedelta(minutes=1))
+            # A couple who walked up: the host put them in the queue.
+            services.add_party(
+                restaurant.pk, "demo", customer_name="Walk-up Rossi", party_size=2,
+                note="Would like a window table", travel_minutes=0,
+            )
 
 
 def write_past_service(
