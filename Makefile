@@ -26,13 +26,15 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-# The web server and the queue clock (run_timers: auto notify, auto no-show, and a screen
-# refresh each minute), stopped together.
+# The web server, the queue clock (run_timers: auto notify, auto no-show, getting-close
+# messages, and a screen refresh each minute) and the outbox worker (send_messages: texts,
+# web push, email), stopped together.
 run: migrate
 	$(BIN)/python manage.py seed_demo
 	@echo "ReadyTable on http://$(HOST):$(PORT)/  (staff: http://$(HOST):$(PORT)/restaurant/login/ admin / admin123)"
 	@$(BIN)/python manage.py run_timers & timers=$$!; \
-	  trap 'kill $$timers 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/python manage.py send_messages & sender=$$!; \
+	  trap 'kill $$timers $$sender 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
@@ -58,7 +60,7 @@ css:
 # bench/bare_server.py is the server it starts, not a bench).
 bench: install-dev
 	@for script in bench/*.py; do \
-	  case $$script in bench/screenshots.py|bench/notify_timing.py|bench/foresight.py|bench/live_load.py|bench/bare_server.py) continue;; esac; \
+	  case $$script in bench/screenshots.py|bench/notify_timing.py|bench/foresight.py|bench/live_load.py|bench/bare_server.py|bench/release_unconfirmed.py) continue;; esac; \
 	  echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 # docs/screenshots/*.png from the demo data: diner pages at phone size, staff screens at desktop size.

@@ -50,6 +50,8 @@ def prepare_database(env):
     django.setup()
     from django.core.management import call_command
 
+    from django.utils import timezone
+
     from orders import services
     from orders.models import Order, OrderStatus, RestaurantProfile
 
@@ -61,7 +63,26 @@ def prepare_database(env):
         Order.objects.filter(restaurant=restaurant, status=OrderStatus.IN_QUEUE).order_by("queue_position")
     )
     head_over = waiting[0]
+    # Messages: three parties chose texts. The one told to head over confirmed by text (its
+    # text delivered); a second was called too, but its number is a landline; a third,
+    # still waiting, texted something only the host can read.
+    from messaging import replies, worker
+    from messaging.models import Message, State
+
+    phones = ["+14155550101", "+14155550102", "+14155550103"]
+    landline = waiting[2]
+    for party, phone in zip([head_over, waiting[1], landline], phones):
+        services.set_contact(party.pk, phone=phone, sms=True)
     services.notify_party(head_over.pk, None)
+    services.notify_party(landline.pk, None)
+    worker.send_due("screenshots")
+    Message.objects.filter(order=head_over, kind="head_over").update(state=State.DELIVERED, delivered_at=timezone.now())
+    Message.objects.filter(order=landline, kind="head_over").update(
+        state=State.FAILED, error_code="30006", error="undelivered: landline", failed_at=timezone.now()
+    )
+    replies.handle(sid="SMdemo1", from_number=phones[0], to_number="", body="1")
+    replies.handle(sid="SMdemo2", from_number=phones[1], to_number="", body="Running 5 min behind, parking is hard!")
+    worker.send_due("screenshots")  # the "thanks, see you" reply to the confirmation
     return {
         "slug": restaurant.slug,
         "waiting": waiting[1].get_absolute_url(),
@@ -104,6 +125,8 @@ def main():
         DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="1",
         SQLITE_PATH=str(workdir / "demo.sqlite3"),
+        SMS_BACKEND="file",
+        SMS_FILE_PATH=str(workdir / "texts.jsonl"),
         LOG_LEVEL="WARNING",
     )
     port = free_port()
@@ -155,6 +178,9 @@ def shoot(base, demo, out):
         page.goto(f"{base}/restaurant/{demo['slug']}/host/")
         live(page)
         save(page, "host-stand")
+        # The host stand's message states: confirmed by text, a landline, a diner's reply.
+        page.locator("#host-heading-over").screenshot(path=str(out / "host-stand-messages.png"), animations="disabled")
+        print(out / "host-stand-messages.png")
         page.get_by_text("Add party").first.click()
         page.get_by_label("Name").fill("Dana")
         page.get_by_label("Party size").fill("4")

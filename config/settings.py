@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "csp",
     "django_ratelimit",
     "orders",
+    "messaging",
     "live_queue",
     "insights",
 ]
@@ -475,3 +476,63 @@ AXES_HTTP_RESPONSE_CODE = 429
 # The address daphne reports (with --proxy-headers behind the proxy: the client's own).
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 AXES_VERBOSE = False
+
+
+# -- Messages to diners (messaging/): texts, web push, email, through the outbox worker
+# (manage.py send_messages). README "Texts, web push and email".
+
+# Where diners reach the app: the links in texts, pushes and emails, and (behind a proxy)
+# the URL Twilio's webhook signatures are checked against. Without it, links point at the
+# development server and signatures are checked against the URL each request came to.
+_PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+if _PUBLIC_BASE_URL and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s?#]*)?", _PUBLIC_BASE_URL):
+    raise ImproperlyConfigured(
+        f"PUBLIC_BASE_URL={_PUBLIC_BASE_URL!r} is not an address like https://queue.example.com."
+    )
+PUBLIC_BASE_URL_FROM_ENV = bool(_PUBLIC_BASE_URL)
+PUBLIC_BASE_URL = _PUBLIC_BASE_URL or "http://127.0.0.1:8000"
+
+# Texts: console (log them), file (one JSON object per line in SMS_FILE_PATH), twilio, or a
+# dotted path to a backend class.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "").strip() or "console"
+if SMS_BACKEND not in ("console", "file", "twilio") and "." not in SMS_BACKEND:
+    raise ImproperlyConfigured(
+        f"SMS_BACKEND={SMS_BACKEND!r}: use console, file, twilio or a dotted path to a backend class."
+    )
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", "").strip() or str(BASE_DIR / "sent_texts.jsonl")
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "").strip()
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "").strip()
+TWILIO_FROM = os.environ.get("TWILIO_FROM", "").strip()
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "").strip()
+
+# Web push: a VAPID key pair (manage.py make_vapid_keys). Without it, "this browser" is not
+# offered as a channel.
+VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "").strip()
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "").strip()
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "").strip() or "mailto:owner@example.com"
+if bool(VAPID_PUBLIC_KEY) != bool(VAPID_PRIVATE_KEY):
+    raise ImproperlyConfigured("Set both VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY, or neither.")
+if not VAPID_SUBJECT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured(f"VAPID_SUBJECT={VAPID_SUBJECT!r}: use mailto:you@example.com or an https:// address.")
+
+# Email: Django's framework. The console by default; SMTP with EMAIL_HOST.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "").strip() or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST", "").strip()
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip() or "localhost"
+EMAIL_PORT = env_number("EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "").strip()
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "ReadyTable <queue@example.com>"
+
+# The outbox worker: a handful of texts per party per evening at most, a rate per restaurant
+# (so a bug or an attack cannot send thousands), retries with exponential backoff.
+MESSAGING_TEXTS_PER_PARTY = env_number("MESSAGING_TEXTS_PER_PARTY", 8, minimum=1, maximum=100)
+MESSAGING_RESTAURANT_RATE = env_rate("MESSAGING_RESTAURANT_RATE", "300/h")
+MESSAGING_MAX_ATTEMPTS = env_number("MESSAGING_MAX_ATTEMPTS", 6, minimum=1, maximum=50)
+MESSAGING_RETRY_SECONDS = env_number("MESSAGING_RETRY_SECONDS", 15, minimum=1, maximum=3600, unit=" (seconds)")
+MESSAGING_LEASE_SECONDS = env_number("MESSAGING_LEASE_SECONDS", 120, minimum=30, maximum=3600, unit=" (seconds)")

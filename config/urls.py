@@ -51,6 +51,7 @@ urlpatterns = [
         admin.site.admin_view(orders_admin.view_on_site),
     ),
     path("admin/", admin.site.urls),
+    path("", include("messaging.urls")),
     path("restaurant/", include("orders.urls_staff")),
     path("restaurant/", include("insights.urls")),
     path("", include("orders.urls_diner")),

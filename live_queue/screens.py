@@ -260,6 +260,7 @@ class LiveState:
     version: int
     snap: object
     with_items: bool
+    with_readers: bool  # what other apps add to the host stand's rows (messages) was read
     diners: dict  # order id -> DinerScreen of each party whose page is watched here
     host: dict = field(default_factory=dict)  # window -> Rendered
     kitchen: Rendered = None
@@ -278,16 +279,27 @@ def read_state(
     first, so what is rendered is at least as new as the version it is labelled with; a
     fixed number of queries however many parties wait and however many screens watch.
     Returns None when the restaurant no longer exists."""
-    if read or previous is None or (kitchen and not previous.with_items):
+    hosts = bool(host_windows)
+    if (
+        read
+        or previous is None
+        or (kitchen and not previous.with_items)
+        or (hosts and not previous.with_readers)
+    ):
         version = state_version(restaurant_id)
         if version is None:
             return None
+        # The dishes only for a kitchen display, the messages only for a host stand.
         with_items = kitchen or bool(previous and previous.with_items)
-        snap = selectors.queue_snapshot(restaurant_id, with_items=with_items)
+        with_readers = hosts or bool(previous and previous.with_readers)
+        snap = selectors.queue_snapshot(
+            restaurant_id, with_items=with_items, with_readers=with_readers
+        )
         # Only the pages someone watches in this process: a queue of thousands with a few
         # phones open here costs a few screens.
         state = LiveState(
-            version, snap, with_items, selectors.diner_screens_from_snapshot(snap, diner_orders)
+            version, snap, with_items, with_readers,
+            selectors.diner_screens_from_snapshot(snap, diner_orders),
         )
         if previous is not None:
             # A party that has left for good shows the same page for ever: no need to read it.

@@ -55,6 +55,9 @@ class JoinForm(forms.Form):
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+    notify_by_sms = forms.BooleanField(label="Text me at this number", required=False)
+    notify_by_push = forms.BooleanField(label="Notify me in this browser", required=False)
+    notify_by_email = forms.BooleanField(label="Email me", required=False)
     travel_minutes = forms.IntegerField(
         label="Minutes away (optional)",
         required=False,
@@ -73,8 +76,12 @@ class JoinForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, menu=(), restaurant=None, **kwargs):
+    CHANNEL_FIELDS = ("notify_by_sms", "notify_by_push", "notify_by_email")
+
+    def __init__(self, *args, menu=(), restaurant=None, push_available=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if not push_available:
+            del self.fields["notify_by_push"]
         self.menu = list(menu)
         self.restaurant = restaurant
         self.fields["customer_name"].error_messages["required"] = (
@@ -159,6 +166,13 @@ class JoinForm(forms.Form):
             groups.setdefault(row["item"].get_course_display(), []).append(row)
         return list(groups.items())
 
+    def party_fields(self):
+        """The fields of "Your party" (the channels have a fieldset of their own)."""
+        return [f for f in self if not f.is_hidden and f.name not in self.CHANNEL_FIELDS]
+
+    def channel_fields(self):
+        return [self[name] for name in self.CHANNEL_FIELDS if name in self.fields]
+
     def menu_rows(self):
         """The menu with what this diner has typed so far, for re-rendering after an error."""
         return [
@@ -173,6 +187,28 @@ class JoinForm(forms.Form):
     def apply_service_errors(self, errors):
         for field, message in errors.items():
             self.add_error(field if field in self.fields else None, message)
+
+
+class ContactForm(forms.Form):
+    """How a diner wants to be told, changed on their page."""
+
+    phone = forms.CharField(label="Phone", max_length=MAX_PHONE_LENGTH, required=False,
+                            widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
+    email = forms.EmailField(label="Email", max_length=MAX_EMAIL_LENGTH, required=False,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    notify_by_sms = forms.BooleanField(label="Text me", required=False)
+    notify_by_push = forms.BooleanField(label="Notify this browser", required=False)
+    notify_by_email = forms.BooleanField(label="Email me", required=False)
+
+    def error_text(self):
+        return " ".join(e for errors in self.errors.values() for e in errors)
+
+
+class AnswerForm(forms.Form):
+    """The answers to "head over now" on the diner's page."""
+
+    answer = forms.ChoiceField(choices=[("on_my_way", "On my way"), ("late", "Running late")])
+    minutes = forms.IntegerField(required=False, min_value=1, max_value=60)
 
 
 class TravelForm(forms.Form):

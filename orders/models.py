@@ -24,7 +24,9 @@ PAST_VISIT_CODE = "PAST"
 
 
 def new_public_token():
-    return secrets.token_urlsafe(24)
+    # 128 bits (as unguessable as a session key) in 22 characters: the link has to fit in a
+    # 160-character text with the restaurant's name and what the text says (messaging.texts).
+    return secrets.token_urlsafe(16)
 
 
 # Letters, digits, punctuation and symbols show on a screen; spaces, format characters
@@ -140,6 +142,36 @@ class RestaurantProfile(models.Model):
         default=False,
         help_text="A diner who joins from their phone asks to join: they get a place in the "
         "queue (and a quoted wait) only once the host accepts them on the host stand.",
+    )
+    phone_region = models.CharField(
+        max_length=2,
+        default="US",
+        help_text="Where phone numbers typed without a country code are from (two letters, "
+        "ISO 3166: US, GB, PT...). Numbers are stored with their country code (E.164).",
+    )
+    getting_close_minutes = models.PositiveIntegerField(
+        default=15,
+        validators=[MaxValueValidator(120)],
+        help_text="Send a 'getting close' heads-up when a party's projected seating is within "
+        "its trip plus this many minutes (once per party).",
+    )
+    wait_change_alerts = models.BooleanField(
+        default=False,
+        help_text="Tell a waiting party when its projected wait moves a lot (at most once per "
+        "half hour).",
+    )
+    wait_change_minutes = models.PositiveIntegerField(
+        default=20,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
+        help_text="How far the projection must move from what the party was last told.",
+    )
+    release_unconfirmed_after_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="A party told to head over that has not confirmed it is on its way this "
+        "many minutes after the call loses its projected table to the next party (it keeps "
+        "its place as a late party). Empty: off.",
     )
     state_version = models.PositiveBigIntegerField(
         default=0,
@@ -450,6 +482,30 @@ class Order(models.Model):
         blank=True,
         help_text="The host's note about the party (a high chair, a step-free table...).",
     )
+    # How the diner chose to be told (nothing is sent on a channel not chosen here).
+    notify_by_sms = models.BooleanField(default=False, help_text="Texts to `phone`.")
+    notify_by_push = models.BooleanField(default=False, help_text="Web push to the diner's browser.")
+    notify_by_email = models.BooleanField(default=False, help_text="Emails to `email`.")
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the party confirmed it is on its way."
+    )
+    released_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the party lost its projected table for not confirming in time.",
+    )
+    getting_close_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the party was told its turn is getting close."
+    )
+    told_seating_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the party was last told it would be seated (its quote, or the last "
+        "'your wait changed' message).",
+    )
+    wait_alerted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the party was last told its wait changed a lot."
+    )
 
     class Meta:
         ordering = ["restaurant", "joined_at", "id"]
@@ -508,6 +564,19 @@ class Order(models.Model):
         """The kitchen has the ticket in hand, or has started the party's food (it may start
         a waiting party's food early when it takes longer than their trip)."""
         return self.status in KITCHEN_STATUSES or self.fired_at is not None
+
+    @property
+    def notify_channels(self):
+        """The channels the diner chose, in the order they are tried."""
+        return [
+            name
+            for name, chosen in (
+                ("sms", self.notify_by_sms),
+                ("push", self.notify_by_push),
+                ("email", self.notify_by_email),
+            )
+            if chosen
+        ]
 
     @property
     def can_leave(self):

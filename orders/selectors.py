@@ -170,10 +170,24 @@ class QueueSnapshot:
         return [o for o in self.heading_over if o.arrival_overdue]
 
 
-def queue_snapshot(restaurant_or_id, *, with_items=False, now=None):
+# Readers other apps add to every snapshot (messaging/: each party's last message), so a
+# screen shows what they keep without orders/ knowing about them. Each is called with the
+# snapshot once it is built and must read with a fixed number of queries, whatever the
+# queue's length (one query for every party at once, never one per party).
+_snapshot_readers = []
+
+
+def add_snapshot_reader(reader):
+    """Register `reader(snap)`, called at the end of every queue_snapshot."""
+    if reader not in _snapshot_readers:
+        _snapshot_readers.append(reader)
+
+
+def queue_snapshot(restaurant_or_id, *, with_items=False, now=None, with_readers=True):
     """Read a restaurant, its tables and its active parties, with each party's projection.
 
-    Six queries (seven with items), whatever the queue's length.
+    Six queries (seven with items), whatever the queue's length, plus the snapshot readers'
+    (`with_readers=False` leaves them out, for screens that show nothing of theirs).
     """
     now = now or clock.now()
     pk = getattr(restaurant_or_id, "pk", restaurant_or_id)
@@ -241,10 +255,16 @@ def queue_snapshot(restaurant_or_id, *, with_items=False, now=None):
             and order.target_arrival_time
             and now > order.target_arrival_time + timedelta(minutes=restaurant.arrival_grace_minutes)
         )
+        # "Confirmed 19:32" or "not confirmed yet · 6 min" since the call.
+        order.minutes_since_called = (
+            _minutes_between(order.notified_at, now) if order.status in HEADING_OVER_STATUSES else None
+        )
     sizes = sorted({t.seats for t in tables})
     snap.waits_by_size = [(seats, plan.newcomer_wait(seats)) for seats in sizes]
     smallest_party = min(2, sizes[-1]) if sizes else 1
     snap.next_joiner_wait = plan.newcomer_wait(smallest_party) if sizes else None
+    for reader in _snapshot_readers if with_readers else ():
+        reader(snap)
     return snap
 
 
@@ -282,7 +302,7 @@ def _minutes_to(moment, now):
 
 def kitchen_tickets(restaurant, now=None):
     """The kitchen's tickets, in the order they should be fired. Six queries."""
-    return kitchen_tickets_from(queue_snapshot(restaurant, with_items=True, now=now))
+    return kitchen_tickets_from(queue_snapshot(restaurant, with_items=True, now=now, with_readers=False))
 
 
 def kitchen_tickets_from(snap):
@@ -348,7 +368,7 @@ def diner_view(token, now=None):
     items = list(order.items.select_related("menu_item"))
     estimated = None
     if order.status == OrderStatus.IN_QUEUE or order.status in HEADING_OVER_STATUSES:
-        snap = queue_snapshot(order.restaurant, now=now)
+        snap = queue_snapshot(order.restaurant, now=now, with_readers=False)
         for party in snap.waiting + snap.heading_over:
             if party.pk == order.pk:
                 estimated = getattr(party, "estimated_wait_minutes", None)
@@ -430,7 +450,8 @@ class DinerKitchenNote:
 @dataclass(frozen=True)
 class DinerActions:
     """"Leave the queue", or, once the kitchen has the party's ticket in hand or has started
-    its food, why it cannot leave from the page and the number to call."""
+    its food, why it cannot leave from the page and the number to call; and the answers to
+    "head over now": on my way, running late."""
 
     can_leave: bool
     token: str
@@ -438,6 +459,9 @@ class DinerActions:
     kitchen_started: bool = False
     restaurant_name: str = ""
     restaurant_phone: str = ""
+    can_answer: bool = False  # told to head over and not here yet
+    confirmed_at: datetime | None = None
+    late_by: int | None = None  # minutes after the time first asked, if the party said so
 
 
 @dataclass(frozen=True)
@@ -449,6 +473,16 @@ class DinerScreen:
     wait: DinerWait
     kitchen: DinerKitchenNote
     actions: DinerActions
+
+
+def _late_by(order):
+    """Minutes the party said it would be late by (its target moved past the time first
+    asked), or None."""
+    if not order.is_heading_over or order.notified_at is None or order.target_arrival_time is None:
+        return None
+    asked_for = order.notified_at + timedelta(minutes=timing.travel_minutes(order, order.restaurant))
+    late = round((order.target_arrival_time - asked_for).total_seconds() / 60)
+    return late if late > 0 else None
 
 
 def diner_screen(view):
@@ -476,6 +510,9 @@ def diner_screen(view):
             kitchen_started=order.fired_at is not None or order.status == OrderStatus.PREPARING,
             restaurant_name=restaurant.name,
             restaurant_phone=restaurant.phone,
+            can_answer=order.is_heading_over and order.arrived_at is None,
+            confirmed_at=order.confirmed_at if order.is_heading_over else None,
+            late_by=_late_by(order),
         ),
     )
 

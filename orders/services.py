@@ -11,11 +11,14 @@ orders/ knows nothing about who listens.
 import hashlib
 import logging
 import random
+
 from dataclasses import dataclass
 from datetime import timedelta
 
+import phonenumbers
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from . import clock, selectors, timing
 from .models import (
@@ -43,6 +46,7 @@ from .models import (
     has_control_character,
     has_visible_character,
 )
+from . import signals
 from .signals import queue_changed
 
 logger = logging.getLogger(__name__)
@@ -189,6 +193,14 @@ def _announce(restaurant_id, order_ids=()):
                 )
 
     transaction.on_commit(send)
+
+
+def screens_changed(restaurant_id, order_ids=()):
+    """Something the live screens show changed outside the queue's own rules (a text to a
+    party was delivered, or failed; a diner's reply arrived): bump the restaurant's state
+    version in the caller's transaction and tell the screens after it commits. For apps that
+    keep facts the screens show (messaging/); orders' own actions announce themselves."""
+    _announce(restaurant_id, order_ids)
 
 
 def _lock_restaurant(restaurant_id):
@@ -340,6 +352,49 @@ def _party_size_error(restaurant, party_size, *, by_host=False, largest_table=No
     return None
 
 
+def normalize_phone(raw, region):
+    """A phone number as typed, in E.164 (+14155550134), read in `region` when it has no
+    country code. Raises ValueError with a message for the diner when it is no phone number."""
+    raw = (raw or "").strip()
+    try:
+        number = phonenumbers.parse(raw, (region or "US").upper())
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValueError(
+            "That doesn't look like a phone number we can text: check it, or add the country "
+            "code (like +44)."
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How a diner wants to be told: the channels chosen and their addresses."""
+
+    phone: str = ""
+    email: str = ""
+    sms: bool = False
+    push: bool = False
+    email_chosen: bool = False
+
+
+def _check_contact(restaurant, contact, errors):
+    """The contact as stored (phone in E.164), or errors for the diner. Nothing is sent on a
+    channel that was not chosen, and a chosen channel needs its address."""
+    phone, email = contact.phone, contact.email
+    if phone and "phone" not in errors:
+        try:
+            phone = normalize_phone(phone, restaurant.phone_region)
+        except ValueError as error:
+            errors["phone"] = str(error)
+    if contact.sms and not contact.phone and "phone" not in errors:
+        errors["phone"] = "To get texts, tell us the phone number to text."
+    if contact.email_chosen and not email and "email" not in errors:
+        errors["email"] = "To get emails, tell us the email address."
+    return Contact(phone, email, contact.sms, contact.push, contact.email_chosen)
+
+
 def _validate_join(
     restaurant, customer_name, party_size, lines, phone="", email="", submission_key="",
     *, by_host=False, note="",
@@ -407,8 +462,14 @@ def join_queue(
     email="",
     travel_minutes=None,
     submission_key="",
+    notify_by_sms=False,
+    notify_by_push=False,
+    notify_by_email=False,
 ):
     """A party joins the back of the queue with its order. Returns the new Order.
+
+    `notify_by_*`: how the diner chose to be told (a text needs `phone`, an email `email`);
+    the phone is stored in E.164, read in the restaurant's region.
 
     The party is quoted when it is projected to sit down: when a table that fits it frees up
     for it, and not before it can be here (its travel time, or the house default).
@@ -420,6 +481,7 @@ def join_queue(
     return _join(
         restaurant_id, customer_name=customer_name, party_size=party_size, lines=lines,
         phone=phone, email=email, travel_minutes=travel_minutes, submission_key=submission_key,
+        notify_by_sms=notify_by_sms, notify_by_push=notify_by_push, notify_by_email=notify_by_email,
     )
 
 
@@ -438,12 +500,14 @@ def add_party(
     """The host puts a guest who walked up or phoned in the queue. The party joins like any
     other (the same sizes, the cap, closed is closed; the same place at the back and the
     same quote, and a page of its own), except that it needs no dishes and no approval (the
-    host is the one who approves), and it is marked as added by the host. Returns the new
-    Order."""
+    host is the one who approves), and it is marked as added by the host. A guest who gives
+    the host a phone number or an email address gives it to be told when to come: they are
+    texted or emailed like a diner who chose that. Returns the new Order."""
     return _join(
         restaurant_id, customer_name=customer_name, party_size=party_size, phone=phone,
         email=email, travel_minutes=travel_minutes, submission_key=submission_key,
         host=actor, note=note,
+        notify_by_sms=bool((phone or "").strip()), notify_by_email=bool((email or "").strip()),
     )
 
 
@@ -495,6 +559,9 @@ def _join(
     submission_key="",
     host=None,
     note="",
+    notify_by_sms=False,
+    notify_by_push=False,
+    notify_by_email=False,
 ):
     """A diner's join (`host` None) or a party the host adds (`host`: who added it)."""
     by_host = host is not None
@@ -518,10 +585,21 @@ def _join(
                 if by_host
                 else f"{restaurant.name} is not taking new parties in the queue right now."
             )
-        customer_name, items = _validate_join(
-            restaurant, customer_name, party_size, lines, phone, email, submission_key,
-            by_host=by_host, note=note,
+        try:
+            customer_name, items = _validate_join(
+                restaurant, customer_name, party_size, lines, phone, email, submission_key,
+                by_host=by_host, note=note,
+            )
+            errors = {}
+        except InvalidJoin as refusal:
+            errors = refusal.errors
+        contact = _check_contact(
+            restaurant,
+            Contact(phone, email, bool(notify_by_sms), bool(notify_by_push), bool(notify_by_email)),
+            errors,
         )
+        if errors:
+            raise InvalidJoin(errors)
         waiting_or_asking = Order.objects.filter(
             restaurant=restaurant, status__in=WAITING_STATUSES
         ).count()
@@ -555,8 +633,11 @@ def _join(
             restaurant=restaurant,
             customer_name=customer_name,
             party_size=party_size,
-            phone=phone,
-            email=email,
+            phone=contact.phone,
+            email=contact.email,
+            notify_by_sms=contact.sms,
+            notify_by_push=contact.push,
+            notify_by_email=contact.email_chosen,
             travel_minutes=travel_minutes,
             order_code=_new_order_code(codes_taken),
             submission_key=submission_key,
@@ -587,11 +668,27 @@ def _join(
             _log(order, "added_by_host", "", OrderStatus.IN_QUEUE, host, now)
         else:
             _log(order, "joined", "", OrderStatus.IN_QUEUE, None, now)
+        _quoted(restaurant, order, now)
+        signals.party_joined.send(sender=Order, order=order, now=now)
         changed = [order.pk]
         # A free table may be waiting for exactly this party.
         _apply_timing_rules(restaurant, now, changed)
         _announce(restaurant.pk, changed)
     return order
+
+
+def _quoted(restaurant, order, now, *, save=True):
+    """The party was just quoted: remember when it was told it would sit down (the "your wait
+    changed" rule measures from there). A quote already within its trip plus the "getting
+    close" minutes is itself the heads-up: no separate "getting close" message follows."""
+    if order.quoted_wait_minutes is None:
+        return
+    order.told_seating_at = now + timedelta(minutes=order.quoted_wait_minutes)
+    trip = timing.travel_minutes(order, restaurant)
+    if order.quoted_wait_minutes <= trip + restaurant.getting_close_minutes:
+        order.getting_close_at = now
+    if save:
+        order.save(update_fields=["told_seating_at", "getting_close_at"])
 
 
 def _check_travel(travel_minutes):
@@ -699,7 +796,26 @@ def _apply_transition(
     _log(order, action or to_status.lower(), from_status, to_status, actor, now, detail)
     if to_status in (OrderStatus.READY, OrderStatus.COMPLETED):
         _sync_room(restaurant)
+    _domain_event(order, to_status, action, now)
     return changed
+
+
+# What a party leaving the evening early is called, by the status it ends in.
+_END_REASONS = {OrderStatus.NO_SHOW: "no_show", OrderStatus.DECLINED: "declined"}
+
+
+def _domain_event(order, to_status, action, now):
+    """Announce inside the transaction what happened to the party (orders.signals): a
+    listener writes what must follow it (a text, an email) in this same transaction."""
+    if to_status == OrderStatus.IN_QUEUE:
+        signals.party_joined.send(sender=Order, order=order, now=now)
+    elif to_status == OrderStatus.AWAITING_ARRIVAL:
+        signals.party_notified.send(sender=Order, order=order, now=now)
+    elif to_status == OrderStatus.CANCELLED:
+        reason = "left" if action == "left" else "removed"
+        signals.party_ended.send(sender=Order, order=order, now=now, reason=reason)
+    elif to_status in _END_REASONS:
+        signals.party_ended.send(sender=Order, order=order, now=now, reason=_END_REASONS[to_status])
 
 
 def _place_in_queue(restaurant, order, now):
@@ -719,6 +835,7 @@ def _place_in_queue(restaurant, order, now):
     order.queue_position = sum(1 for o in active if o.status == OrderStatus.IN_QUEUE) + 1
     order.quoted_wait_minutes = plan.newcomer_wait(order.party_size, travel, longest_prep)
     order.joined_at = now
+    _quoted(restaurant, order, now, save=False)
 
 
 def _table_for(restaurant, order, table_id):
@@ -772,11 +889,14 @@ def _close_gap(restaurant, position):
 
 
 def _apply_timing_rules(restaurant, now, changed):
-    """Auto no-show, then auto notify, for a restaurant whose lock the caller holds.
-    Appends the ids of the orders it changed to `changed`."""
-    if not (restaurant.auto_notify or restaurant.auto_no_show):
+    """Release of unconfirmed parties, auto no-show, then auto notify, for a restaurant
+    whose lock the caller holds. Appends the ids of the orders it changed to `changed`."""
+    release_after = restaurant.release_unconfirmed_after_minutes
+    if not (restaurant.auto_notify or restaurant.auto_no_show or release_after):
         return
     active = timing.active_orders(restaurant)
+    if release_after:
+        _release_unconfirmed(restaurant, active, now, release_after, changed)
     if restaurant.auto_no_show:
         grace = timedelta(minutes=restaurant.arrival_grace_minutes)
         late = [
@@ -822,6 +942,76 @@ def _apply_timing_rules(restaurant, now, changed):
             )
 
 
+def _release_unconfirmed(restaurant, active, now, minutes, changed):
+    """A party told to head over that has not said it is on its way `minutes` after the call
+    loses its projected table, as a party half its grace period late does (timing.plan puts
+    it at the back of the line): the next fitting party becomes due. It keeps its place as
+    a late party, and is marked a no-show by the usual rule."""
+    cutoff = timedelta(minutes=minutes)
+    for order in active:
+        if (
+            order.status in HEADING_OVER_STATUSES
+            and order.confirmed_at is None
+            and order.arrived_at is None
+            and order.released_at is None
+            and order.notified_at is not None
+            and now >= order.notified_at + cutoff
+        ):
+            order.released_at = now
+            order.save(update_fields=["released_at"])
+            _log(
+                order, "released", order.status, order.status, SYSTEM, now,
+                detail=f"not confirmed {minutes} min after the call",
+            )
+            changed.append(order.pk)
+
+
+def _clock_messages(restaurant, now):
+    """What the queue clock tells waiting parties as their turn nears: "getting close" once,
+    when the projected seating is within the party's trip plus the restaurant's minutes, and
+    (if the restaurant wants it) "your wait changed" when the projection moved far from what
+    the party was last told, at most once per WAIT_ALERT_EVERY. Each is a domain event
+    (orders.signals), sent inside the caller's transaction."""
+    active = timing.active_orders(restaurant)
+    waiting = [
+        o for o in active
+        if o.status == OrderStatus.IN_QUEUE
+        and (o.getting_close_at is None or restaurant.wait_change_alerts)
+    ]
+    if not waiting:
+        return
+    plan = timing.plan(restaurant, active, now)
+    for order in sorted(waiting, key=lambda o: o.queue_position):
+        order.restaurant = restaurant
+        wait = plan.wait_minutes(order)
+        if wait is None:
+            continue
+        trip = timing.travel_minutes(order, restaurant)
+        if order.getting_close_at is None and wait <= trip + restaurant.getting_close_minutes:
+            order.getting_close_at = now
+            order.save(update_fields=["getting_close_at"])
+            _log(order, "getting_close", order.status, order.status, SYSTEM, now, f"seated in about {wait} min")
+            signals.party_getting_close.send(sender=Order, order=order, now=now, minutes=wait)
+            continue
+        if not restaurant.wait_change_alerts or order.told_seating_at is None:
+            continue
+        seat_at = now + timedelta(minutes=wait)
+        moved = abs((seat_at - order.told_seating_at).total_seconds()) / 60
+        recently = order.wait_alerted_at is not None and now - order.wait_alerted_at < WAIT_ALERT_EVERY
+        if moved < restaurant.wait_change_minutes or recently:
+            continue
+        before = max(0, round((order.told_seating_at - now).total_seconds() / 60))
+        order.told_seating_at = seat_at
+        order.wait_alerted_at = now
+        order.save(update_fields=["told_seating_at", "wait_alerted_at"])
+        _log(order, "wait_changed", order.status, order.status, SYSTEM, now, f"{before} -> {wait} min")
+        signals.party_wait_changed.send(sender=Order, order=order, now=now, before=before, after=wait)
+
+
+# "Your wait changed a lot" reaches a party at most this often.
+WAIT_ALERT_EVERY = timedelta(minutes=30)
+
+
 def run_timing_rules(restaurant_id, *, refresh_screens=False):
     """What the queue clock (the run_timers worker, or the simulator) calls as time passes.
 
@@ -831,7 +1021,9 @@ def run_timing_rules(restaurant_id, *, refresh_screens=False):
     with transaction.atomic():
         restaurant = _lock_restaurant(restaurant_id)
         changed = []
-        _apply_timing_rules(restaurant, clock.now(), changed)
+        now = clock.now()
+        _apply_timing_rules(restaurant, now, changed)
+        _clock_messages(restaurant, now)
         if changed or refresh_screens:
             _announce(restaurant.pk, changed)
     return changed
@@ -869,6 +1061,104 @@ def leave_queue(order_id):
             action="left",
             allowed_from=set(LEAVABLE_STATUSES),
         )
+
+
+# "Running late" moves the target arrival by at most this much after the time asked for.
+MAX_LATE_MINUTES = 60
+
+
+def _heading_over_to_answer(order, doing):
+    who = f"{order.customer_name} ({order.order_code})"
+    if order.status == OrderStatus.IN_QUEUE or order.status == OrderStatus.REQUESTED:
+        raise IllegalTransition(
+            "You haven't been called yet: we'll tell you when to head over."
+        )
+    if order.status not in HEADING_OVER_STATUSES:
+        raise IllegalTransition(f"Cannot {doing} for {who}: the party is {order.get_status_display().lower()}.")
+    if order.arrived_at is not None:
+        raise IllegalTransition(f"{who} is already here.")
+
+
+def confirm_on_my_way(order_id, via="page"):
+    """The party says it is on its way (a button on its page, or a text answering "head
+    over now"). Saying it twice changes nothing. Returns the order."""
+    with transaction.atomic():
+        restaurant, order = _lock_order(order_id)
+        _heading_over_to_answer(order, "confirm")
+        if order.confirmed_at is not None:
+            return order
+        now = clock.now()
+        order.confirmed_at = now
+        order.save(update_fields=["confirmed_at"])
+        _log(order, "confirmed", order.status, order.status, None, now, f"on my way ({via})")
+        signals.party_answered.send(sender=Order, order=order, now=now, answer="on_my_way", minutes=None, via=via)
+        changed = [order.pk]
+        _apply_timing_rules(restaurant, now, changed)
+        _announce(restaurant.pk, changed)
+    return order
+
+
+def running_late(order_id, minutes, via="page"):
+    """The party will be `minutes` later than the time it was asked to be here by: its target
+    arrival moves (so the kitchen's fire time and the projection follow), and it counts as a
+    confirmation that it is coming. Saying it again restates it from the time first asked
+    ("late 10", then "late 15": 15 minutes after that time). Returns the order."""
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_LATE_MINUTES:
+        raise OutOfRange(
+            f"Running late takes 1 to {MAX_LATE_MINUTES} minutes; later than that, please "
+            "leave the queue and join again when you can come."
+        )
+    with transaction.atomic():
+        restaurant, order = _lock_order(order_id)
+        _heading_over_to_answer(order, "move the arrival")
+        now = clock.now()
+        asked_for = order.notified_at + timedelta(minutes=timing.travel_minutes(order, restaurant))
+        order.target_arrival_time = asked_for + timedelta(minutes=minutes)
+        order.confirmed_at = order.confirmed_at or now
+        order.save(update_fields=["target_arrival_time", "confirmed_at"])
+        _log(
+            order, "running_late", order.status, order.status, None, now,
+            f"{minutes} min late ({via}): due {timezone.localtime(order.target_arrival_time):%H:%M}",
+        )
+        signals.party_answered.send(sender=Order, order=order, now=now, answer="late", minutes=minutes, via=via)
+        changed = [order.pk]
+        _apply_timing_rules(restaurant, now, changed)
+        _announce(restaurant.pk, changed)
+    return order
+
+
+def set_contact(order_id, *, phone="", email="", sms=False, push=False, email_chosen=False):
+    """The diner changes how to be told (on their page): the channels and their addresses,
+    checked as on joining. Returns the order."""
+    phone, email = (phone or "").strip(), (email or "").strip()
+    with transaction.atomic():
+        restaurant, order = _lock_order(order_id)
+        if order.is_final:
+            raise IllegalTransition("Your visit is over: there is nothing more to tell you.")
+        errors = {}
+        for field, label, text, limit in (
+            ("phone", "Phone", phone, MAX_PHONE_LENGTH),
+            ("email", "Email", email, MAX_EMAIL_LENGTH),
+        ):
+            if len(text) > limit:
+                errors[field] = _too_long(label, text, limit)
+            elif has_control_character(text):
+                errors[field] = f"{label} cannot contain control characters."
+        contact = _check_contact(restaurant, Contact(phone, email, sms, push, email_chosen), errors)
+        if errors:
+            raise InvalidJoin(errors)
+        now = clock.now()
+        order.phone, order.email = contact.phone, contact.email
+        order.notify_by_sms, order.notify_by_push, order.notify_by_email = (
+            contact.sms, contact.push, contact.email_chosen,
+        )
+        order.save(update_fields=["phone", "email", "notify_by_sms", "notify_by_push", "notify_by_email"])
+        _log(
+            order, "contact_changed", order.status, order.status, None, now,
+            "tell me by " + (", ".join(order.notify_channels) or "this page only"),
+        )
+        _announce(restaurant.pk, [order.pk])
+    return order
 
 
 def notify_party(order_id, actor):

@@ -105,6 +105,8 @@ class Party:
     dine_minutes: int
     items: dict
     no_show: bool
+    # Minutes after "head over now" the party answers "on my way" (None: never answers).
+    confirm_after: int | None = None
 
 
 @dataclass
@@ -121,6 +123,8 @@ class Scenario:
     history: list  # (party size, dine minutes, start minute of day)
     occupied_at_start: list  # (seats, party size, seated minutes ago, dine minutes)
     parties: list = field(default_factory=list)
+    # The restaurant's "release unconfirmed parties after N minutes" (None: off).
+    release_after: int | None = None
 
 
 def load_scenario(data, name="scenario"):
@@ -165,6 +169,10 @@ def load_scenario(data, name="scenario"):
         ),
         start=_field(data, "start", "", "number", minimum=0, maximum=1439, integer=True,
                      default=DEFAULT_START),
+        release_after=_field(
+            room, "release_unconfirmed_after_minutes", "restaurant", "number", minimum=1,
+            maximum=120, integer=True, default=None,
+        ) if room.get("release_unconfirmed_after_minutes") is not None else None,
         menu=[],
         history=[],
         occupied_at_start=[],
@@ -252,6 +260,11 @@ def load_scenario(data, name="scenario"):
                                     maximum=1440, integer=True),
                 items=dict(items),
                 no_show=_field(row, "no_show", path, "bool", default=False),
+                confirm_after=(
+                    None if row.get("confirm_after_minutes") is None
+                    else _field(row, "confirm_after_minutes", path, "number", minimum=0,
+                                maximum=240, integer=True)
+                ),
             )
         )
     if not scenario.parties:
@@ -276,6 +289,7 @@ class PlayedParty:
     seated: int | None = None
     fired: int | None = None
     no_show: bool = False
+    confirmed: bool = False
 
 
 @dataclass
@@ -361,6 +375,10 @@ class Evening:
             services.update_house_settings(
                 self.restaurant.pk, services.SYSTEM, auto_notify=True, auto_no_show=True
             )
+            if s.release_after:
+                RestaurantProfile.objects.filter(pk=self.restaurant.pk).update(
+                    release_unconfirmed_after_minutes=s.release_after
+                )
 
     # -- one minute ---------------------------------------------------------------------
 
@@ -381,6 +399,7 @@ class Evening:
             self.leave(minute)
             for party in joins.get(minute, []):
                 self.join(party, minute)
+            self.confirm(minute)
             self.notify_and_mark_no_shows(minute)
             self.fire_tickets(minute)
             self.arrive_and_sit(minute)
@@ -467,6 +486,21 @@ class Evening:
                     played.fired = minute
             elif status == OrderStatus.NO_SHOW:
                 played.no_show = True
+
+    def confirm(self, minute):
+        """Parties answer "on my way" when the scenario says (a no-show never does)."""
+        for played in self.parties.values():
+            after = played.spec.confirm_after
+            if (
+                played.notified is None or after is None or played.spec.no_show
+                or played.confirmed or played.seated is not None or played.notified + after > minute
+            ):
+                continue
+            played.confirmed = True
+            try:
+                services.confirm_on_my_way(played.order_id, via="simulator")
+            except services.QueueError:
+                pass  # already here, or gone
 
     def notify_and_mark_no_shows(self, minute):
         if self.policy == "readytable":
@@ -602,6 +636,10 @@ class Evening:
                 1 for p in played if p.no_show and p.fired is not None
             ),
             "service_minutes": self.clock_minute,
+            # Parties that lost their projected table for not confirming in time.
+            "released": Order.objects.filter(
+                restaurant=self.restaurant, released_at__isnull=False
+            ).count(),
         }
 
 

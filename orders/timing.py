@@ -216,11 +216,16 @@ def plan(restaurant, active_orders, now, *, tables=None, times=None):
         key=lambda o: (o.arrived_at or o.target_arrival_time or now, o.notified_at or now, o.pk),
     )
     # A party more than half its grace period late loses its place: its table goes to the
-    # next party in line, and it is seated if it turns up and a table is free.
+    # next party in line, and it is seated if it turns up and a table is free. So does one
+    # released for not confirming it was on its way (services._release_unconfirmed).
     late_after = timedelta(minutes=restaurant.arrival_grace_minutes / 2)
     late = [
         o for o in heading
-        if o.arrived_at is None and o.target_arrival_time and now > o.target_arrival_time + late_after
+        if o.arrived_at is None
+        and (
+            o.released_at is not None
+            or (o.target_arrival_time and now > o.target_arrival_time + late_after)
+        )
     ]
     heading = [o for o in heading if o not in late]
     waiting = sorted(

@@ -11,4 +11,6 @@ urlpatterns = [
     path("q/<str:token>/", diner.order, name="order"),
     path("q/<str:token>/leave/", diner.leave, name="leave"),
     path("q/<str:token>/travel/", diner.travel, name="travel"),
+    path("q/<str:token>/answer/", diner.answer, name="answer"),
+    path("q/<str:token>/contact/", diner.contact, name="contact"),
 ]

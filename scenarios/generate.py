@@ -9,6 +9,10 @@ What every scenario assumes, from how a neighbourhood bistro runs:
   Last month's sittings (the history) follow the same pattern, so there is something to learn.
 - Diners join from 5 to 30 minutes away (most 10-20), and say so when they join.
 - Each diner orders a main (10-16 minutes in the kitchen), some a starter or a dessert.
+- Told to head over, most parties answer "on my way" within a few minutes (80%: 0-6, most
+  after 1), some only later (10%: 6-15), and some never answer but come all the same (10%);
+  a no-show never answers. Drawn from a random stream of their own, so adding them changed
+  nothing else a scenario holds.
 - Each room has tables of each size in about the share of table-time its parties need (a big
   party stays longer), as a restaurant that knows its trade would set it up; otherwise the
   largest parties queue for hours and the evening runs past 3 am.
@@ -106,6 +110,20 @@ def parties(rng, sizes, arrivals, start, no_show_rate):
     return rows
 
 
+def with_confirmations(scenario, seed):
+    """Each party's `confirm_after_minutes` (null: never answers), from its own stream."""
+    rng = random.Random(seed * 7 + 1)
+    for party in scenario["parties"]:
+        roll = rng.random()
+        if party["no_show"] or roll >= 0.9:
+            party["confirm_after_minutes"] = None
+        elif roll < 0.8:
+            party["confirm_after_minutes"] = round(rng.triangular(0, 6, 1))
+        else:
+            party["confirm_after_minutes"] = rng.randint(6, 15)
+    return scenario
+
+
 def arrivals_every(rng, start, end, mean_gap):
     minute, out = start, []
     while True:
@@ -133,10 +151,11 @@ def seats_for(seats):
 
 
 def quiet_weeknight(draw=0):
-    rng = random.Random(20261124 + 1000 * draw)
+    seed = 20261124 + 1000 * draw
+    rng = random.Random(seed)
     sizes = [2, 2, 2, 2, 3, 4, 4, 5]
     tables = balanced_room(sizes, (2, 4, 6), 12)
-    return {
+    return with_confirmations({
         "start": 18 * 60,
         "restaurant": {
             "tables": [{"seats": s, "count": c} for s, c in tables],
@@ -148,11 +167,12 @@ def quiet_weeknight(draw=0):
         "history": history(rng, sizes, 17 * 60, 22 * 60, 160),
         "occupied_at_start": occupied(rng, tables, 0.5, seats_for),
         "parties": parties(rng, sizes, arrivals_every(rng, 0, 210, 8), 18 * 60, 0.04),
-    }
+    }, seed)
 
 
 def friday_rush(draw=0):
-    rng = random.Random(20261127 + 1000 * draw)
+    seed = 20261127 + 1000 * draw
+    rng = random.Random(seed)
     sizes = [2, 2, 2, 2, 2, 3, 4, 4, 4, 4, 5, 6]
     tables = balanced_room(sizes, (2, 4, 6), 16)
     # Steady from 18:00, a crowd from 19:00 to 20:30 (a long queue builds), then tailing
@@ -162,7 +182,7 @@ def friday_rush(draw=0):
         + arrivals_every(rng, 60, 150, 2.2)
         + arrivals_every(rng, 150, 210, 4.5)
     )
-    return {
+    return with_confirmations({
         "start": 18 * 60,
         "restaurant": {
             "tables": [{"seats": s, "count": c} for s, c in tables],
@@ -174,14 +194,15 @@ def friday_rush(draw=0):
         "history": history(rng, sizes, 17 * 60, 23 * 60, 400),
         "occupied_at_start": occupied(rng, tables, 0.75, seats_for),
         "parties": parties(rng, sizes, joins, 18 * 60, 0.04),
-    }
+    }, seed)
 
 
 def big_parties_and_no_shows(draw=0):
-    rng = random.Random(20261130 + 1000 * draw)
+    seed = 20261130 + 1000 * draw
+    rng = random.Random(seed)
     sizes = [2, 2, 3, 4, 4, 5, 6, 6, 7, 8]
     tables = balanced_room(sizes, (2, 4, 6, 8), 18)
-    return {
+    return with_confirmations({
         "start": 18 * 60 + 30,
         "restaurant": {
             "tables": [{"seats": s, "count": c} for s, c in tables],
@@ -193,7 +214,7 @@ def big_parties_and_no_shows(draw=0):
         "history": history(rng, sizes, 17 * 60, 23 * 60, 300),
         "occupied_at_start": occupied(rng, tables, 0.6, seats_for),
         "parties": parties(rng, sizes, arrivals_every(rng, 0, 180, 4.5), 18 * 60 + 30, 0.12),
-    }
+    }, seed)
 
 
 SCENARIOS = {

@@ -13,6 +13,11 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 # Everything the settings read; cleared so the developer's own shell cannot leak in.
 READ_BY_SETTINGS = [
+    "PUBLIC_BASE_URL",
+    "SMS_BACKEND",
+    "VAPID_PUBLIC_KEY",
+    "VAPID_PRIVATE_KEY",
+    "MESSAGING_RESTAURANT_RATE",
     "DATABASE_URL",
     "REDIS_URL",
     "SECRET_KEY",
@@ -257,6 +262,7 @@ PRODUCTION = {
     "CSRF_TRUSTED_ORIGINS": "https://queue.example.com",
     "DATABASE_URL": "postgres://readytable:pw@db:5432/readytable",
     "REDIS_URL": "redis://redis:6379/0",
+    "PUBLIC_BASE_URL": "https://queue.example.com",
 }
 
 
@@ -313,3 +319,20 @@ def test_the_deploy_check_warns_when_hsts_and_the_redirect_are_off():
     )
     assert result.returncode != 0
     assert "security.W004" in result.stderr and "security.W008" in result.stderr
+
+
+def test_the_deploy_check_warns_when_the_public_address_for_links_in_texts_is_missing():
+    without = {k: v for k, v in PRODUCTION.items() if k != "PUBLIC_BASE_URL"}
+    result = manage(without, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0 and "messaging.W001" in result.stderr + result.stdout
+
+
+def test_messaging_settings_that_are_not_what_they_should_be_stop_the_app():
+    for env, says in (
+        ({"SMS_BACKEND": "carrier-pigeon"}, "SMS_BACKEND"),
+        ({"PUBLIC_BASE_URL": "queue.example.com"}, "PUBLIC_BASE_URL"),
+        ({"VAPID_PUBLIC_KEY": "only-half"}, "VAPID_PRIVATE_KEY"),
+        ({"MESSAGING_RESTAURANT_RATE": "lots"}, "MESSAGING_RESTAURANT_RATE"),
+    ):
+        result = manage(env, "check")
+        assert result.returncode != 0 and says in result.stderr, (env, result.stderr[-300:])

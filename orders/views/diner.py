@@ -10,8 +10,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from django.conf import settings
+
 from .. import qr, selectors, services
-from ..forms import JoinForm, TravelForm
+from ..forms import AnswerForm, ContactForm, JoinForm, TravelForm
 from ..models import Order, OrderStatus, RestaurantProfile
 from .fragments import board_context, diner_context
 from .limits import join_wait_seconds
@@ -28,7 +30,7 @@ def home(request):
 
 
 def _restaurant_page(request, restaurant, form, status=200, refusal=None, existing=None):
-    snap = selectors.queue_snapshot(restaurant)
+    snap = selectors.queue_snapshot(restaurant, with_readers=False)
     return render(
         request,
         "diner/restaurant.html",
@@ -51,10 +53,11 @@ def restaurant(request, slug):
     if restaurant is None:
         raise Http404("There is no restaurant at this address. Check the link or pick one below.")
     menu = selectors.menu_for(restaurant)
+    push = bool(settings.VAPID_PUBLIC_KEY)
     if request.method == "GET":
-        return _restaurant_page(request, restaurant, JoinForm(menu=menu, restaurant=restaurant))
+        return _restaurant_page(request, restaurant, JoinForm(menu=menu, restaurant=restaurant, push_available=push))
 
-    form = JoinForm(request.POST, menu=menu, restaurant=restaurant)
+    form = JoinForm(request.POST, menu=menu, restaurant=restaurant, push_available=push)
     over_limit = join_wait_seconds(request, restaurant)
     if over_limit is not None:
         return _too_many_joins(request, restaurant, form, *over_limit)
@@ -71,6 +74,9 @@ def restaurant(request, slug):
             email=data["email"],
             travel_minutes=data["travel_minutes"],
             submission_key=data["submission_key"],
+            notify_by_sms=data["notify_by_sms"],
+            notify_by_push=data.get("notify_by_push", False),
+            notify_by_email=data["notify_by_email"],
         )
     except services.InvalidJoin as refusal:
         form.apply_service_errors(refusal.errors)
@@ -103,9 +109,11 @@ def _too_many_joins(request, restaurant, form, seconds, who):
 
 def _diner_context_or_404(token):
     try:
-        return diner_context(token)
+        context = diner_context(token)
     except Order.DoesNotExist:
         raise Http404("No party in any queue has this link. Check the link you were sent.")
+    context["vapid_public_key"] = settings.VAPID_PUBLIC_KEY
+    return context
 
 
 @require_safe
@@ -189,3 +197,67 @@ def board(request, slug):
     context = board_context(restaurant)
     context.update(restaurant=restaurant, join_url=qr.join_url(request, restaurant))
     return render(request, "board/board.html", context)
+
+
+def _answered(request, token, status, message):
+    """htmx: the message alone (the page's pieces change through its socket); plain HTTP:
+    back to the page, or the page with the refusal."""
+    if request.headers.get("HX-Request") == "true":
+        body = render_to_string(
+            "_flash.html", {"flash": {"message": message, "level": "error" if status != 200 else "success"}, "oob": True}, request
+        )
+        return HttpResponse(body, status=status)
+    if status != 200:
+        context = _diner_context_or_404(token)
+        context["refusal"] = message
+        return render(request, "diner/order.html", context, status=status)
+    messages.info(request, message)
+    return redirect(context_order(token))
+
+
+def context_order(token):
+    return Order.objects.only("public_token").get(public_token=token)
+
+
+@require_POST
+def answer(request, token):
+    """"On my way" and "Running late" on the diner's page (the same answers as a text)."""
+    order = _diner_context_or_404(token)["order"]
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        return _answered(request, token, 400, "Choose On my way, or how late you are running (1 to 60 minutes).")
+    try:
+        if form.cleaned_data["answer"] == "on_my_way":
+            order = services.confirm_on_my_way(order.pk, via="page")
+            message = "Thanks! The restaurant knows you're on your way."
+        else:
+            minutes = form.cleaned_data["minutes"] or 10
+            order = services.running_late(order.pk, minutes, via="page")
+            by = timezone.localtime(order.target_arrival_time)
+            message = f"Thanks for telling us: we expect you by {by:%H:%M}."
+    except services.QueueError as refusal:
+        return _answered(request, token, refusal.status_code, refusal.message)
+    return _answered(request, token, 200, message)
+
+
+@require_POST
+def contact(request, token):
+    """The diner changes how to be told: text, this browser, email."""
+    order = _diner_context_or_404(token)["order"]
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        return _answered(request, token, 400, form.error_text())
+    data = form.cleaned_data
+    try:
+        order = services.set_contact(
+            order.pk, phone=data["phone"], email=data["email"], sms=data["notify_by_sms"],
+            push=data["notify_by_push"] and bool(settings.VAPID_PUBLIC_KEY), email_chosen=data["notify_by_email"],
+        )
+    except services.InvalidJoin as refusal:
+        return _answered(request, token, 400, refusal.message)
+    except services.QueueError as refusal:
+        return _answered(request, token, refusal.status_code, refusal.message)
+    chosen = {"sms": "texts", "push": "this browser", "email": "email"}
+    ways = [chosen[c] for c in order.notify_channels]
+    message = f"Saved: we'll tell you by {' and '.join(ways)}, and on this page." if ways else "Saved: we'll tell you on this page only."
+    return _answered(request, token, 200, message)

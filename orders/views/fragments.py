@@ -115,7 +115,7 @@ def kitchen_context_from(snap):
 
 
 def kitchen_context(restaurant):
-    return kitchen_context_from(selectors.queue_snapshot(restaurant, with_items=True))
+    return kitchen_context_from(selectors.queue_snapshot(restaurant, with_items=True, with_readers=False))
 
 
 def board_context_from(snap):
@@ -135,7 +135,7 @@ def board_context_from(snap):
 
 
 def board_context(restaurant):
-    return board_context_from(selectors.queue_snapshot(restaurant))
+    return board_context_from(selectors.queue_snapshot(restaurant, with_readers=False))
 
 
 def diner_context(token):

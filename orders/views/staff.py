@@ -455,7 +455,7 @@ def _uri(scheme, to, **fields):
         return ""
     query = "&".join(f"{key}={quote(value)}" for key, value in fields.items())
     if scheme == "sms":
-        to = "".join(to.split())  # "+44 7700 900123": a number, without its spaces
+        to = "".join(to.split())  # "+44 7911 123456": a number, without its spaces
     return f"{scheme}:{quote(to, safe='+@')}?{query}"
 
 

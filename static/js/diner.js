@@ -61,25 +61,90 @@
   document.addEventListener("htmx:wsAfterMessage", onUpdate);
 
   // "Alert me": the only thing that asks for permission, and only when the diner taps it.
+  // With web push set up (the button carries the server's VAPID key), allowing
+  // notifications also subscribes this browser, so the outbox worker can reach it with the
+  // page closed; the sound and vibration on the page stay.
   var button = document.getElementById("alert-me");
   if (button) {
     var note = document.getElementById("alert-me-note");
+    var vapidKey = button.dataset.vapidKey;
+    var subscribeUrl = button.dataset.subscribeUrl;
+    var canPush = !!(vapidKey && "serviceWorker" in navigator && "PushManager" in window);
+
+    function say(text) {
+      if (note) note.textContent = text;
+    }
+
+    function csrfToken() {
+      try {
+        return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+      } catch (e) {
+        return "";
+      }
+    }
+
+    function keyBytes(base64url) {
+      var padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+      var raw = window.atob(padded);
+      var bytes = new Uint8Array(raw.length);
+      for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+      return bytes;
+    }
+
+    function subscribe() {
+      document.body.dataset.push = "subscribing";
+      return navigator.serviceWorker.register("/sw.js", { scope: "/" })
+        .then(function () { return navigator.serviceWorker.ready; })
+        .then(function (registration) {
+          return registration.pushManager.getSubscription().then(function (existing) {
+            return existing || registration.pushManager.subscribe({
+              userVisibleOnly: true,
+              applicationServerKey: keyBytes(vapidKey),
+            });
+          });
+        })
+        .then(function (subscription) {
+          return fetch(subscribeUrl, {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+            body: JSON.stringify(subscription.toJSON ? subscription.toJSON() : subscription),
+          });
+        })
+        .then(function (response) {
+          if (!response.ok) throw new Error("the server said " + response.status);
+          document.body.dataset.push = "subscribed";
+          say("We'll notify this browser when it's time, even with this page closed.");
+        })
+        .catch(function (error) {
+          document.body.dataset.push = "failed";
+          say("Notifications could not be set up here (" + error.message + "); keep this page open, or choose texts below.");
+        });
+    }
+
     function refresh() {
       if (!("Notification" in window)) {
         button.hidden = true;
-        if (note) note.textContent = "Keep this page open: it will beep and vibrate when it's time.";
+        say("Keep this page open: it will beep and vibrate when it's time.");
       } else if (Notification.permission === "granted") {
         button.textContent = "Alerts are on";
         button.disabled = true;
       } else if (Notification.permission === "denied") {
         button.disabled = true;
-        if (note) note.textContent = "Notifications are blocked in your browser settings; keep this page open.";
+        say("Notifications are blocked in your browser settings; keep this page open.");
       }
     }
     button.addEventListener("click", function () {
       beep(); // unlocks sound on phones, which only play audio after a tap
-      if ("Notification" in window) Notification.requestPermission().then(refresh);
+      if (!("Notification" in window)) return;
+      Notification.requestPermission().then(function (permission) {
+        refresh();
+        if (permission === "granted" && canPush) subscribe();
+      });
     });
     refresh();
+    // Allowed before (another visit, or the home-screen app): make sure the server has this
+    // browser's subscription.
+    if (canPush && "Notification" in window && Notification.permission === "granted") subscribe();
   }
 })();

@@ -203,7 +203,7 @@ def test_the_posters_qr_code_decodes_to_the_join_link_and_it_prints_on_one_sheet
 def test_the_lobby_board_shows_a_code_the_moment_the_host_notifies_its_party(
     app_server, open_page, restaurant, menu, join, staff_user, staff_session
 ):
-    ana = elsewhere(join, "Ana Secret", phone="+44 7700 900123")
+    ana = elsewhere(join, "Ana Secret", phone="+44 7911 123456")
     board = open_page()
     board.set_viewport_size(WIDE)
     board.goto(f"{app_server.url}/r/{restaurant.slug}/board/")

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def evening(restaurant, other_restaurant, other_menu_item, join, staff_user, other_staff_user):
     """An evening at both restaurants: a party each, with items and events, a room event each."""
-    mine = join("Priya", phone="+44 7700 900123", submission_key="form-key-priya")
+    mine = join("Priya", phone="+44 7911 123456", submission_key="form-key-priya")
     services.set_accepting_joins(restaurant.pk, False, staff_user)
     theirs = join("Lupe", at=other_restaurant, dishes={other_menu_item: 1}, submission_key="form-key-lupe")
     services.set_accepting_joins(other_restaurant.pk, False, other_staff_user)

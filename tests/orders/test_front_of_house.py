@@ -99,7 +99,7 @@ def test_adding_a_party_answers_htmx_with_its_code_link_and_qr_and_an_empty_form
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = host.post(
-            add_url(restaurant), walk_up(phone="+44 7700 900123", email="dana@example.com"), **is_htmx()
+            add_url(restaurant), walk_up(phone="+44 7911 123456", email="dana@example.com"), **is_htmx()
         )
     assert response.status_code == 200
     dana = Order.objects.get(customer_name="Dana")
@@ -108,7 +108,7 @@ def test_adding_a_party_answers_htmx_with_its_code_link_and_qr_and_an_empty_form
     body = response.content.decode()
     link = f"http://testserver/q/{dana.public_token}/"
     assert link in body and "<svg" in body  # the page's link, as text and as a QR code
-    assert 'href="sms:+447700900123?body=' in body
+    assert 'href="sms:+447911123456?body=' in body
     assert "mailto:dana@example.com?subject=" in body
     # The form comes back empty, with a new key, for the next guest.
     form = re.search(r'<form id="add-party-form".*?</form>', body, re.S).group(0)
@@ -359,7 +359,7 @@ def test_the_qr_code_alone_downloads_as_svg_and_as_png_that_decode_to_the_join_l
 def test_the_lobby_board_is_public_and_shows_codes_and_waits_never_names_phones_or_dishes(
     client, restaurant, menu, join, staff_user
 ):
-    priya = join("Priya", phone="+44 7700 900123")
+    priya = join("Priya", phone="+44 7911 123456")
     jonas = join("Jonas", email="jonas@example.com")
     services.notify_party(priya.pk, staff_user)
     response = client.get(reverse("diner:board", args=[restaurant.slug]))
@@ -370,7 +370,7 @@ def test_the_lobby_board_is_public_and_shows_codes_and_waits_never_names_phones_
     assert "Head over now" in page and "1 party waiting" in page
     assert re.search(r"Up to 8 people (No wait|\d+ min)", page)
     assert "Scan to join the queue" in page and "<svg" in body
-    for secret in ("Priya", "Jonas", "7700", "jonas@example.com", "Margherita", priya.public_token):
+    for secret in ("Priya", "Jonas", "7911", "jonas@example.com", "Margherita", priya.public_token):
         assert secret not in body
     assert client.get(reverse("diner:board", args=["nowhere"])).status_code == 404
 

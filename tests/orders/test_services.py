@@ -2,6 +2,7 @@
 sit down, eat and leave; the host and the kitchen press buttons; the rules refuse what makes
 no sense and leave everything as it was."""
 
+import base64
 import itertools
 import logging
 from datetime import timedelta
@@ -92,7 +93,10 @@ def test_twenty_parties_all_hold_different_codes(restaurant, join):
 
 def test_tracking_link_token_is_long_and_unguessable(join):
     first, second = join("Priya"), join("Jonas")
-    assert len(first.public_token) >= 32
+    # 128 random bits (secrets.token_urlsafe(16)): as unguessable as a session key, and short
+    # enough for a link in a 160-character text.
+    assert len(first.public_token) >= 22
+    assert len(base64.urlsafe_b64decode(first.public_token + "==")) == 16
     assert first.public_token != second.public_token
     assert first.order_code not in first.public_token
 
@@ -138,9 +142,9 @@ def test_dishes_left_at_zero_are_not_ordered(join):
 
 
 def test_joining_is_written_in_the_party_history(join, frozen_clock):
-    order = join(travel_minutes=15, phone=" 0612345678 ", customer_name="  Priya  ")
+    order = join(travel_minutes=15, phone=" (415) 555-0134 ", customer_name="  Priya  ")
     assert order.customer_name == "Priya"
-    assert order.phone == "0612345678"
+    assert order.phone == "+14155550134"  # E.164, read in the restaurant's region (US)
     assert order.joined_at == OPENING
     [event] = order.events.all()
     assert (event.action, event.from_status, event.to_status) == ("joined", "", S.IN_QUEUE)

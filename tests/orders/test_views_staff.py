@@ -232,7 +232,7 @@ def evening(party_in, frozen_clock, menu):
         "heading_over", "Amelia", party_size=3, dishes={"risotto": 2, "salad": 1}
     )
     OrderItem.objects.filter(order=amelia, menu_item=menu["risotto"]).update(note="no parmesan")
-    priya = party_in("waiting", "Priya", phone="+44 7700 900123")
+    priya = party_in("waiting", "Priya", phone="+44 7911 123456")
     jonas = party_in("waiting", "Jonas", party_size=5)
     frozen_clock.advance(minutes(12))
     return {"kenji": kenji, "amelia": amelia, "priya": priya, "jonas": jonas}
@@ -245,7 +245,7 @@ def test_host_stand_shows_the_queue_in_order_and_the_room(host, restaurant, even
     priya, jonas = evening["priya"], evening["jonas"]
     # position, code, name (and phone), a "Notify now" flag (tables are free), party size
     # and the table it is projected to get, time waited, quoted wait
-    assert f"Place 1 {priya.order_code} Priya +44 7700 900123 Notify now Party of 2 T" in page
+    assert f"Place 1 {priya.order_code} Priya +447911123456 Notify now Party of 2 T" in page
     assert f"Waited 12 min , quoted {priya.quoted_wait_minutes} min" in page
     assert f"Place 2 {jonas.order_code} Jonas Notify now Party of 5 T" in page
     assert page.index("Priya") < page.index("Jonas")

@@ -1,5 +1,7 @@
-"""The queue clock: as time passes, apply each restaurant's timing rules (tell parties to head
-over, mark no-shows) and, once a minute, tell the live screens to re-read, since waits,
+"""The queue clock: as time passes, apply each restaurant's timing rules (release parties that
+did not confirm in time, tell parties to head over, mark no-shows), tell waiting parties
+their turn is getting close or their wait changed a lot (domain events messaging/ turns into
+texts, pushes and emails), and, once a minute, tell the live screens to re-read, since waits,
 "waited 12 min" and fire countdowns move with the clock even when nobody clicks.
 
     python manage.py run_timers            # every 15 seconds until stopped
@@ -22,7 +24,10 @@ logger = logging.getLogger("orders.timers")
 
 
 class Command(BaseCommand):
-    help = "Apply the timing rules (auto notify, auto no-show) as time passes; refresh live screens each minute."
+    help = (
+        "Apply the timing rules (release, auto notify, auto no-show) and the getting-close and "
+        "wait-changed messages as time passes; refresh live screens each minute."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(

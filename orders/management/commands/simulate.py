@@ -31,6 +31,7 @@ LABELS = {
     "mean_table_idle_minutes": "Idle freed table, mean (min)",
     "food_ready_at_seating_pct": "Food ready at seating (%)",
     "mean_wait_minutes": "Wait joined to seated, mean (min)",
+    "released": "Released (not confirmed in time)",
 }
 
 # ReadyTable's targets against the seed on the same scenario (README "Simulator").
@@ -84,6 +85,11 @@ class Command(BaseCommand):
             "side by side with the targets checked.",
         )
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+        parser.add_argument(
+            "--release-after", type=int, default=None, metavar="MINUTES",
+            help="Release parties that have not confirmed this many minutes after the call "
+            "(the restaurant setting; 0 turns it off; default: what the scenario says).",
+        )
 
     def handle(self, *args, scenario, policy, **options):
         path = Path(scenario)
@@ -97,6 +103,10 @@ class Command(BaseCommand):
             parsed = simulation.load_scenario(data, name=path.stem)
         except simulation.ScenarioError as exc:
             raise CommandError(f"{path}: {exc}") from None
+        if options["release_after"] is not None:
+            if not 0 <= options["release_after"] <= 120:
+                raise CommandError("--release-after takes 0 (off) to 120 minutes.")
+            parsed.release_after = options["release_after"] or None
 
         policies = simulation.POLICIES if policy == "both" else (policy,)
         reports = {}
