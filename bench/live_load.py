@@ -467,7 +467,7 @@ async def measure_rounds(watcher, click, groups, rounds, every=None, expected=No
         got = [t for t in watcher.heard[round_id] if t <= DEADLINE]
         arrivals += got
         expected_total += want
-        heard_total += len(got)
+        heard_total += min(len(got), want)
     return host_times, arrivals, heard_total / max(1, expected_total)
 
 
@@ -516,10 +516,12 @@ async def ramp_readytable(db, static_root, sizes, processes, layouts, rounds, pr
                         waiting[slug] -= 1
                         return host.notify_next(slug)
 
-                    # Every diner of the restaurant hears: the notified one its status,
-                    # everyone behind a new place.
+                    # Every diner still waiting hears: the notified one its status, everyone
+                    # behind a new place. (Parties told to head over in earlier rounds see
+                    # nothing change for them, and are sent nothing.)
                     def expected(slug):
-                        return sum(1 for e in watcher.sockets if e["group"] == slug)
+                        sockets = sum(1 for e in watcher.sockets if e["group"] == slug)
+                        return min(sockets, waiting[slug] + 1)
 
                     if profile and n == max(sizes) and count == max(processes) and layout == layouts[-1]:
                         spy = start_profile(servers.pids[0])
