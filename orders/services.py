@@ -302,6 +302,17 @@ def _check_texts(customer_name, phone, email, submission_key):
         errors["customer_name"] = _too_long("Your name", customer_name, MAX_NAME_LENGTH)
     elif has_control_character(customer_name):
         errors["customer_name"] = "Your name cannot contain control characters."
+    _check_addresses(phone, email, errors)
+    if len(submission_key) > MAX_SUBMISSION_KEY_LENGTH or has_control_character(submission_key):
+        errors["submission_key"] = (
+            "This form has expired or was changed; please reload the page and send it again."
+        )
+    return errors
+
+
+def _check_addresses(phone, email, errors):
+    """A phone number and an email address as typed: refused when too long for their columns
+    or holding a control character (into `errors`, by field)."""
     for field, label, text, limit in (
         ("phone", "Phone", phone, MAX_PHONE_LENGTH),
         ("email", "Email", email, MAX_EMAIL_LENGTH),
@@ -310,11 +321,6 @@ def _check_texts(customer_name, phone, email, submission_key):
             errors[field] = _too_long(label, text, limit)
         elif has_control_character(text):
             errors[field] = f"{label} cannot contain control characters."
-    if len(submission_key) > MAX_SUBMISSION_KEY_LENGTH or has_control_character(submission_key):
-        errors["submission_key"] = (
-            "This form has expired or was changed; please reload the page and send it again."
-        )
-    return errors
 
 
 def call_the_restaurant(restaurant):
@@ -1136,14 +1142,7 @@ def set_contact(order_id, *, phone="", email="", sms=False, push=False, email_ch
         if order.is_final:
             raise IllegalTransition("Your visit is over: there is nothing more to tell you.")
         errors = {}
-        for field, label, text, limit in (
-            ("phone", "Phone", phone, MAX_PHONE_LENGTH),
-            ("email", "Email", email, MAX_EMAIL_LENGTH),
-        ):
-            if len(text) > limit:
-                errors[field] = _too_long(label, text, limit)
-            elif has_control_character(text):
-                errors[field] = f"{label} cannot contain control characters."
+        _check_addresses(phone, email, errors)
         contact = _check_contact(restaurant, Contact(phone, email, sms, push, email_chosen), errors)
         if errors:
             raise InvalidJoin(errors)
