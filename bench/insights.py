@@ -61,9 +61,9 @@ def build_restaurant(parties, manager):
     items = {
         name: MenuItem.objects.create(
             restaurant=restaurant, name=name, description=description, price=price,
-            estimated_prep_time_minutes=prep,
+            estimated_prep_time_minutes=prep, course=course,
         )
-        for name, description, price, prep in seed_demo.MENU
+        for name, description, price, prep, course in seed_demo.MENU
     }
     # The demo's ordinary day brings about 36 parties; six days of seven are open.
     busyness = PARTIES_PER_DAY / 36
