@@ -8,6 +8,7 @@ ordered: they teach the dining times, and count in no figure here.
 """
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -50,7 +51,7 @@ from orders.models import (
     OrderStatus,
 )
 
-from .measures import Minutes, percentiles
+from .measures import Minutes, PercentileCont, in_the_aggregate, percentiles
 
 # How close to the quote counts as "on time", as the restaurant page publishes it.
 ON_TIME_MINUTES = 5
@@ -209,50 +210,100 @@ def _pct(part, whole):
 
 
 def summary(restaurant, period):
-    """Three queries: the parties, the 90th percentile wait, the money."""
+    """The headline figures of one period (see `summaries`)."""
+    return summaries(restaurant, [period])[0]
+
+
+def _which_period(periods, field):
+    """The index in `periods` of the one `field` (a moment) falls in; NULL: none."""
+    return Case(
+        *[
+            When(**{f"{field}__gte": p.start, f"{field}__lt": p.end}, then=Value(i))
+            for i, p in enumerate(periods)
+        ],
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+
+
+def _spanning(periods):
+    return min(p.start for p in periods), max(p.end for p in periods)
+
+
+def summaries(restaurant, periods):
+    """[Summary] of each of `periods` (e.g. this period and the one before), read together:
+    on PostgreSQL two queries (the parties with their 90th percentile wait, and the money),
+    elsewhere three (the percentile ranked in a query of its own). The parties are read once
+    for the span the periods cover and each is counted in the period it joined in."""
+    periods = list(periods)
+    first, last = _spanning(periods)
+    span = SimpleNamespace(start=first, end=last)
     lobby = Minutes(F("seated_at_time"), F("arrived_at"))
     checked_in = SEATED & Q(arrived_at__isnull=False)
-    figures = (
-        parties(restaurant, period)
+    figures = dict(
+        joined=Count("pk"),
+        seated=Count("pk", filter=SEATED),
+        left=Count("pk", filter=LEFT),
+        no_shows=Count("pk", filter=NO_SHOW),
+        still_in_line=Count("pk", filter=STILL_IN_LINE),
+        covers=Coalesce(Sum("party_size", filter=SEATED), 0),
+        mean_wait=Avg("actual_wait_minutes", filter=SEATED),
+        quote_mae=Avg(Abs(QUOTE_ERROR), filter=SEATED),
+        quote_bias=Avg(QUOTE_ERROR, filter=SEATED),
+        on_time=Count("pk", filter=SEATED & ON_TIME),
+        checked_in=Count("pk", filter=checked_in),
+        lobby_total=Sum("lobby", filter=checked_in),
+        lobby_over_5=Count("pk", filter=checked_in & Q(lobby__gt=5)),
+        completed=Count("pk", filter=Q(completed_at_time__isnull=False)),
+        turn_mean=Avg("turn", filter=Q(completed_at_time__isnull=False)),
+        food_marked_ready=Count("pk", filter=SEATED & Q(food_ready_at__isnull=False)),
+        food_ready_at_seating=Count("pk", filter=SEATED & Q(food_ready_at__lte=F("seated_at_time"))),
+    )
+    if in_the_aggregate():
+        figures["p90_wait"] = PercentileCont(F("actual_wait_minutes"), 0.9, filter=SEATED)
+    which = _which_period(periods, "joined_at")
+    rows = (
+        parties(restaurant, span)
+        .annotate(which=which)
+        .filter(which__isnull=False)
         .annotate(lobby=lobby, turn=Minutes(F("completed_at_time"), F("seated_at_time")))
-        .aggregate(
-            joined=Count("pk"),
-            seated=Count("pk", filter=SEATED),
-            left=Count("pk", filter=LEFT),
-            no_shows=Count("pk", filter=NO_SHOW),
-            still_in_line=Count("pk", filter=STILL_IN_LINE),
-            covers=Coalesce(Sum("party_size", filter=SEATED), 0),
-            mean_wait=Avg("actual_wait_minutes", filter=SEATED),
-            quote_mae=Avg(Abs(QUOTE_ERROR), filter=SEATED),
-            quote_bias=Avg(QUOTE_ERROR, filter=SEATED),
-            on_time=Count("pk", filter=SEATED & ON_TIME),
-            checked_in=Count("pk", filter=checked_in),
-            lobby_total=Sum("lobby", filter=checked_in),
-            lobby_over_5=Count("pk", filter=checked_in & Q(lobby__gt=5)),
-            completed=Count("pk", filter=Q(completed_at_time__isnull=False)),
-            turn_mean=Avg("turn", filter=Q(completed_at_time__isnull=False)),
-            food_marked_ready=Count("pk", filter=SEATED & Q(food_ready_at__isnull=False)),
-            food_ready_at_seating=Count(
-                "pk", filter=SEATED & Q(food_ready_at__lte=F("seated_at_time"))
-            ),
+        .values("which")
+        .annotate(**figures)
+        .order_by()
+    )
+    results = [Summary() for _ in periods]
+    for row in rows:
+        i = row.pop("which")
+        lobby_total = row.pop("lobby_total") or 0.0
+        result = results[i] = Summary(**{k: _plain(v) for k, v in row.items()})
+        result.lobby_mean = lobby_total / result.seated if result.seated else None
+    if not in_the_aggregate():
+        p90 = percentiles(
+            parties(restaurant, span).filter(SEATED), F("actual_wait_minutes"), (0.9,), group=which
         )
+        for i, result in enumerate(results):
+            result.p90_wait = p90.get(i, {}).get(0.9)
+    money = (
+        items_of(restaurant, span)
+        .annotate(which=_which_period(periods, "order__joined_at"))
+        .filter(which__isnull=False)
+        .values("which")
+        .annotate(
+            revenue=Coalesce(Sum(LINE_TOTAL, filter=Q(order__seated_at_time__isnull=False)), ZERO, output_field=MONEY),
+            ordered_by_leavers=Coalesce(Sum(LINE_TOTAL, filter=Q(order__status=OrderStatus.CANCELLED)), ZERO, output_field=MONEY),
+            ordered_by_no_shows=Coalesce(Sum(LINE_TOTAL, filter=Q(order__status=OrderStatus.NO_SHOW)), ZERO, output_field=MONEY),
+        )
+        .order_by()
     )
-    lobby_total = figures.pop("lobby_total") or 0.0
-    result = Summary(**{k: _plain(v) for k, v in figures.items()})
-    result.lobby_mean = lobby_total / result.seated if result.seated else None
-    result.p90_wait = (
-        percentiles(parties(restaurant, period).filter(SEATED), F("actual_wait_minutes"), (0.9,))
-        .get(None, {})
-        .get(0.9)
-    )
-    money = items_of(restaurant, period).aggregate(
-        revenue=Coalesce(Sum(LINE_TOTAL, filter=Q(order__seated_at_time__isnull=False)), ZERO, output_field=MONEY),
-        ordered_by_leavers=Coalesce(Sum(LINE_TOTAL, filter=Q(order__status=OrderStatus.CANCELLED)), ZERO, output_field=MONEY),
-        ordered_by_no_shows=Coalesce(Sum(LINE_TOTAL, filter=Q(order__status=OrderStatus.NO_SHOW)), ZERO, output_field=MONEY),
-    )
-    for name, value in money.items():
-        setattr(result, name, _money(value))
-    return result
+    for row in money:
+        result = results[row.pop("which")]
+        for name, value in row.items():
+            setattr(result, name, _money(value))
+    return results
+
+
+def _float(value):
+    return None if value is None else float(value)
 
 
 def _plain(value):
@@ -290,26 +341,26 @@ class WaitRow:
 
 def waits_by(restaurant, period, group, label):
     """Waits and quote accuracy per group (an expression over the parties, e.g. the hour
-    they joined): two queries."""
-    rows = (
-        parties(restaurant, period)
-        .annotate(g=group)
-        .values("g")
-        .annotate(
-            joined=Count("pk"),
-            seated=Count("pk", filter=SEATED),
-            left=Count("pk", filter=LEFT),
-            no_shows=Count("pk", filter=NO_SHOW),
-            mean_wait=Avg("actual_wait_minutes", filter=SEATED),
-            quote_mae=Avg(Abs(QUOTE_ERROR), filter=SEATED),
-            quote_bias=Avg(QUOTE_ERROR, filter=SEATED),
-            on_time=Count("pk", filter=SEATED & ON_TIME),
+    they joined): one query on PostgreSQL, two elsewhere (the percentile ranked apart)."""
+    figures = dict(
+        joined=Count("pk"),
+        seated=Count("pk", filter=SEATED),
+        left=Count("pk", filter=LEFT),
+        no_shows=Count("pk", filter=NO_SHOW),
+        mean_wait=Avg("actual_wait_minutes", filter=SEATED),
+        quote_mae=Avg(Abs(QUOTE_ERROR), filter=SEATED),
+        quote_bias=Avg(QUOTE_ERROR, filter=SEATED),
+        on_time=Count("pk", filter=SEATED & ON_TIME),
+    )
+    if in_the_aggregate():
+        figures["p90"] = PercentileCont(F("actual_wait_minutes"), 0.9, filter=SEATED)
+    rows = list(parties(restaurant, period).annotate(g=group).values("g").annotate(**figures).order_by("g"))
+    if in_the_aggregate():
+        p90 = {row["g"]: {0.9: _float(row["p90"])} for row in rows}
+    else:
+        p90 = percentiles(
+            parties(restaurant, period).filter(SEATED), F("actual_wait_minutes"), (0.9,), group=group
         )
-        .order_by("g")
-    )
-    p90 = percentiles(
-        parties(restaurant, period).filter(SEATED), F("actual_wait_minutes"), (0.9,), group=group
-    )
     return [
         WaitRow(
             key=int(row["g"]),
@@ -422,16 +473,17 @@ class TurnRow:
 
 def table_turns(restaurant, period):
     """Seated to completed, by party size band, against the restaurant's configured usual
-    sitting. Two queries."""
+    sitting. One query on PostgreSQL, two elsewhere."""
     done = parties(restaurant, period).filter(completed_at_time__isnull=False, seated_at_time__isnull=False)
     turn = Minutes(F("completed_at_time"), F("seated_at_time"))
-    rows = (
-        done.annotate(g=size_band_of(), turn=turn)
-        .values("g")
-        .annotate(completed=Count("pk"), mean=Avg("turn"))
-        .order_by("g")
-    )
-    medians = percentiles(done, turn, (0.5,), group=size_band_of())
+    figures = dict(completed=Count("pk"), mean=Avg("turn"))
+    if in_the_aggregate():
+        figures["median"] = PercentileCont(F("turn"), 0.5)
+    rows = list(done.annotate(g=size_band_of(), turn=turn).values("g").annotate(**figures).order_by("g"))
+    if in_the_aggregate():
+        medians = {row["g"]: {0.5: _float(row["median"])} for row in rows}
+    else:
+        medians = percentiles(done, turn, (0.5,), group=size_band_of())
     return [
         TurnRow(
             key=row["g"], label=band_label(row["g"]), completed=row["completed"],

@@ -574,8 +574,7 @@ def insights_screen(restaurant, period, now):
     """Everything the page shows for `period`."""
     from .findings import findings
 
-    current = queries.summary(restaurant, period)
-    previous = queries.summary(restaurant, period.previous())
+    current, previous = queries.summaries(restaurant, [period, period.previous()])
     by_hour = queries.waits_by_hour(restaurant, period)
     charts = {
         "waits-by-hour": waits_chart("waits-by-hour", "Waits by hour joined", by_hour, "hour", "Hour joined"),
