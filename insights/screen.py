@@ -591,10 +591,10 @@ def insights_screen(restaurant, period, now):
     idle_before = queries.idle_tables(restaurant, period.previous())
     late = queries.late_tickets(restaurant, period)
     lost = queries.lost_orders(restaurant, period)
-    published = selectors.published_quote_accuracy(restaurant, now)
     week = selectors.quote_accuracy(
         restaurant, now - timedelta(days=selectors.ACCURACY_DAYS), now
     )
+    published = selectors.published_quote_accuracy(restaurant, now, accuracy=week)
     return {
         "summary": current,
         "previous_summary": previous,
