@@ -410,21 +410,39 @@ def _minutes_sql(end, start):
 
 
 def idle_tables(restaurant, period):
-    """How long freed tables stood empty while the party who sat there next was already in
-    the queue and not yet told to come (the simulator's "idle freed table", from what was
-    stored). Walk-ins are seated by hand without a party row and are not counted. One query:
-    the next sitting at each table comes from a window function."""
+    """The idle freed tables of one period (see `idle_tables_of`)."""
+    return idle_tables_of(restaurant, [period])[0]
+
+
+def idle_tables_of(restaurant, periods):
+    """[IdleTables] of each of `periods`: how long freed tables stood empty while the party
+    who sat there next was already in the queue and not yet told to come (the simulator's
+    "idle freed table", from what was stored). Walk-ins are seated by hand without a party
+    row and are not counted. One query for all the periods: the next sitting at each table
+    comes from a window function over the sittings of the span they cover.
+
+    A sitting counts in the period its table was freed in, when it started at most a day
+    before that period and the next sitting at its table started at most a day after it
+    (as if each period's sittings were read on their own)."""
     table = Order._meta.db_table
     idle = _minutes_sql("busy_from", "free_from")
+    which, which_params = [], []
+    for i, p in enumerate(periods):
+        which.append(
+            f"WHEN freed >= %s AND freed < %s AND seated >= %s AND seated < %s AND next_seated < %s THEN {i}"
+        )
+        day_after = p.end + timedelta(days=1)
+        which_params += [p.start, p.end, p.start - timedelta(days=1), day_after, day_after]
     sql = f"""
-        SELECT COUNT(*),
+        SELECT which, COUNT(*),
                COALESCE(SUM(CASE WHEN busy_from > free_from THEN {idle} ELSE 0 END), 0),
                COALESCE(SUM(CASE WHEN busy_from > free_from AND {idle} >= 1 THEN 1 ELSE 0 END), 0)
         FROM (
-            SELECT CASE WHEN next_joined > freed THEN next_joined ELSE freed END AS free_from,
+            SELECT CASE {" ".join(which)} END AS which,
+                   CASE WHEN next_joined > freed THEN next_joined ELSE freed END AS free_from,
                    COALESCE(next_notified, next_seated) AS busy_from
             FROM (
-                SELECT completed_at_time AS freed,
+                SELECT seated_at_time AS seated, completed_at_time AS freed,
                        LEAD(seated_at_time) OVER w AS next_seated,
                        LEAD(joined_at) OVER w AS next_joined,
                        LEAD(notified_at) OVER w AS next_notified
@@ -433,22 +451,26 @@ def idle_tables(restaurant, period):
                   AND order_code <> %s AND seated_at_time >= %s AND seated_at_time < %s
                 WINDOW w AS (PARTITION BY table_id ORDER BY seated_at_time, id)
             ) sittings
-            WHERE freed >= %s AND freed < %s AND next_seated IS NOT NULL AND next_seated >= freed
+            WHERE next_seated IS NOT NULL AND next_seated >= freed
         ) freed_tables
+        WHERE which IS NOT NULL
+        GROUP BY which
     """
-    # A sitting that started up to a day before the period can free its table in it; the
+    # A sitting that started up to a day before a period can free its table in it; the
     # next sitting can start up to a day after.
+    first, last = _spanning(periods)
+    results = [IdleTables(freed=0, idle_minutes=0.0, idle_freed=0) for _ in periods]
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
             [
-                restaurant.pk, PAST_VISIT_CODE,
-                period.start - timedelta(days=1), period.end + timedelta(days=1),
-                period.start, period.end,
+                *which_params, restaurant.pk, PAST_VISIT_CODE,
+                first - timedelta(days=1), last + timedelta(days=1),
             ],
         )
-        freed, minutes, idle_freed = cursor.fetchone()
-    return IdleTables(freed=freed or 0, idle_minutes=float(minutes or 0), idle_freed=idle_freed or 0)
+        for i, freed, minutes, idle_freed in cursor.fetchall():
+            results[i] = IdleTables(freed=freed or 0, idle_minutes=float(minutes or 0), idle_freed=idle_freed or 0)
+    return results
 
 
 @dataclass

@@ -587,8 +587,7 @@ def insights_screen(restaurant, period, now):
     charts["demand-forecast"] = forecast_chart(demand)
     done, running = whatif.latest(restaurant)
     charts["what-if"] = what_if_chart(done)
-    idle = queries.idle_tables(restaurant, period)
-    idle_before = queries.idle_tables(restaurant, period.previous())
+    idle, idle_before = queries.idle_tables_of(restaurant, [period, period.previous()])
     late = queries.late_tickets(restaurant, period)
     lost = queries.lost_orders(restaurant, period)
     week = selectors.quote_accuracy(
