@@ -61,9 +61,9 @@ def build_restaurant(parties, manager):
     items = {
         name: MenuItem.objects.create(
             restaurant=restaurant, name=name, description=description, price=price,
-            estimated_prep_time_minutes=prep,
+            estimated_prep_time_minutes=prep, course=course,
         )
-        for name, description, price, prep in seed_demo.MENU
+        for name, description, price, prep, course in seed_demo.MENU
     }
     # The demo's ordinary day brings about 36 parties; six days of seven are open.
     busyness = PARTIES_PER_DAY / 36
@@ -90,7 +90,7 @@ def timed(fn, repeat):
 
 
 SECTION_NAMES = [
-    "headline figures (now + before)", "waits by hour/weekday/size", "idle freed tables",
+    "headline figures (now + before)", "waits by hour/weekday/size", "idle freed tables (now + before)",
     "table use by hour", "table turn by size", "kitchen (late, prep by dish)",
     "sales by hour and dish", "revenue per queue position", "lost orders, drop-off",
     "forecast and backtest", "what-if (last kept)",
@@ -102,14 +102,12 @@ def sections(restaurant, period, now):
 
     total = restaurant.total_tables
     return {
-        "headline figures (now + before)": lambda: (
-            queries.summary(restaurant, period), queries.summary(restaurant, period.previous())
-        ),
+        "headline figures (now + before)": lambda: queries.summaries(restaurant, [period, period.previous()]),
         "waits by hour/weekday/size": lambda: (
             queries.waits_by_hour(restaurant, period), queries.waits_by_weekday(restaurant, period),
             queries.waits_by_size(restaurant, period),
         ),
-        "idle freed tables": lambda: queries.idle_tables(restaurant, period),
+        "idle freed tables (now + before)": lambda: queries.idle_tables_of(restaurant, [period, period.previous()]),
         "table use by hour": lambda: queries.table_use_by_hour(restaurant, period, now, total),
         "table turn by size": lambda: queries.table_turns(restaurant, period),
         "kitchen (late, prep by dish)": lambda: (

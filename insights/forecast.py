@@ -32,8 +32,20 @@ def _weeks_available(first_day, history_start):
     return [k for k in range(1, HISTORY_WEEKS + 1) if first_day - timedelta(days=7 * k) >= history_start]
 
 
-def _week_total(counts, start):
+def _week_total(counts, start, day_totals=None):
+    """Parties in the 7 days from `start`. `day_totals` ({date: parties}, from _day_totals):
+    the same sum, read a day at a time."""
+    if day_totals is not None:
+        return sum(day_totals.get(start + timedelta(days=d), 0) for d in range(7))
     return sum(counts.get((start + timedelta(days=d), h), 0) for d in range(7) for h in HOURS)
+
+
+def _day_totals(counts):
+    totals = {}
+    for (day, hour), n in counts.items():
+        if hour in HOURS:
+            totals[day] = totals.get(day, 0) + n
+    return totals
 
 
 def growth_factor(totals):
@@ -66,16 +78,17 @@ def seasonal_forecast(counts, first_day, history_start, days=7):
         return None
     weights = {k: 0.5 ** ((k - 1) / HALF_LIFE_WEEKS) for k in weeks}
     total_weight = sum(weights.values())
+    day_totals = _day_totals(counts)
     factor = growth_factor(
-        {k: (weights[k], _week_total(counts, first_day - timedelta(days=7 * k))) for k in weeks}
+        {k: (weights[k], _week_total(counts, first_day - timedelta(days=7 * k), day_totals)) for k in weeks}
     )
     forecast = {}
     for d in range(days):
         day = first_day + timedelta(days=d)
+        # The same weekday in each earlier week, with its weight, in the order of `weights`.
+        earlier = [(day - timedelta(days=7 * k), w) for k, w in weights.items()]
         for h in HOURS:
-            level = sum(
-                w * counts.get((day - timedelta(days=7 * k), h), 0) for k, w in weights.items()
-            ) / total_weight
+            level = sum(w * counts.get((past, h), 0) for past, w in earlier) / total_weight
             forecast[(day, h)] = level * factor
     return forecast
 

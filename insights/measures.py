@@ -57,6 +57,12 @@ class PercentileCont(Aggregate):
         super().__init__(expression, fraction=repr(float(fraction)), **extra)
 
 
+def in_the_aggregate():
+    """Whether a percentile can be one more aggregate of a grouped query (PostgreSQL's
+    percentile_cont, with FILTER) rather than a query of its own (the ranked way)."""
+    return connection.vendor == "postgresql"
+
+
 def percentiles(queryset, value, fractions, group=None, *, ranked=None):
     """{group: {fraction: percentile or None}} of `value` (an expression over `queryset`'s
     rows) for each `group` (an expression; None for one group keyed None). Rows whose value is

@@ -10,6 +10,7 @@ ordered: they teach the dining times, and count in no figure here.
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 
 from django.db import connection
 from django.db.models import (
@@ -50,7 +51,7 @@ from orders.models import (
     OrderStatus,
 )
 
-from .measures import Minutes, percentiles
+from .measures import Minutes, PercentileCont, in_the_aggregate, percentiles
 
 # How close to the quote counts as "on time", as the restaurant page publishes it.
 ON_TIME_MINUTES = 5
@@ -209,50 +210,95 @@ def _pct(part, whole):
 
 
 def summary(restaurant, period):
-    """Three queries: the parties, the 90th percentile wait, the money."""
+    """The headline figures of one period (see `summaries`)."""
+    return summaries(restaurant, [period])[0]
+
+
+def _which_period(periods, field):
+    """The index in `periods` of the one `field` (a moment) falls in; NULL: none."""
+    return Case(
+        *[
+            When(**{f"{field}__gte": p.start, f"{field}__lt": p.end}, then=Value(i))
+            for i, p in enumerate(periods)
+        ],
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+
+
+def _spanning(periods):
+    return min(p.start for p in periods), max(p.end for p in periods)
+
+
+def summaries(restaurant, periods):
+    """[Summary] of each of `periods` (e.g. this period and the one before). The parties are
+    read in one query for the span the periods cover, each counted in the period it joined
+    in, with the 90th percentile wait on PostgreSQL (elsewhere it is ranked in a query of its
+    own); then the money, one query a period."""
+    periods = list(periods)
+    first, last = _spanning(periods)
+    span = SimpleNamespace(start=first, end=last)
     lobby = Minutes(F("seated_at_time"), F("arrived_at"))
     checked_in = SEATED & Q(arrived_at__isnull=False)
-    figures = (
-        parties(restaurant, period)
+    figures = dict(
+        joined=Count("pk"),
+        seated=Count("pk", filter=SEATED),
+        left=Count("pk", filter=LEFT),
+        no_shows=Count("pk", filter=NO_SHOW),
+        still_in_line=Count("pk", filter=STILL_IN_LINE),
+        covers=Coalesce(Sum("party_size", filter=SEATED), 0),
+        mean_wait=Avg("actual_wait_minutes", filter=SEATED),
+        quote_mae=Avg(Abs(QUOTE_ERROR), filter=SEATED),
+        quote_bias=Avg(QUOTE_ERROR, filter=SEATED),
+        on_time=Count("pk", filter=SEATED & ON_TIME),
+        checked_in=Count("pk", filter=checked_in),
+        lobby_total=Sum("lobby", filter=checked_in),
+        lobby_over_5=Count("pk", filter=checked_in & Q(lobby__gt=5)),
+        completed=Count("pk", filter=Q(completed_at_time__isnull=False)),
+        turn_mean=Avg("turn", filter=Q(completed_at_time__isnull=False)),
+        food_marked_ready=Count("pk", filter=SEATED & Q(food_ready_at__isnull=False)),
+        food_ready_at_seating=Count("pk", filter=SEATED & Q(food_ready_at__lte=F("seated_at_time"))),
+    )
+    if in_the_aggregate():
+        figures["p90_wait"] = PercentileCont(F("actual_wait_minutes"), 0.9, filter=SEATED)
+    which = _which_period(periods, "joined_at")
+    rows = (
+        parties(restaurant, span)
+        .annotate(which=which)
+        .filter(which__isnull=False)
         .annotate(lobby=lobby, turn=Minutes(F("completed_at_time"), F("seated_at_time")))
-        .aggregate(
-            joined=Count("pk"),
-            seated=Count("pk", filter=SEATED),
-            left=Count("pk", filter=LEFT),
-            no_shows=Count("pk", filter=NO_SHOW),
-            still_in_line=Count("pk", filter=STILL_IN_LINE),
-            covers=Coalesce(Sum("party_size", filter=SEATED), 0),
-            mean_wait=Avg("actual_wait_minutes", filter=SEATED),
-            quote_mae=Avg(Abs(QUOTE_ERROR), filter=SEATED),
-            quote_bias=Avg(QUOTE_ERROR, filter=SEATED),
-            on_time=Count("pk", filter=SEATED & ON_TIME),
-            checked_in=Count("pk", filter=checked_in),
-            lobby_total=Sum("lobby", filter=checked_in),
-            lobby_over_5=Count("pk", filter=checked_in & Q(lobby__gt=5)),
-            completed=Count("pk", filter=Q(completed_at_time__isnull=False)),
-            turn_mean=Avg("turn", filter=Q(completed_at_time__isnull=False)),
-            food_marked_ready=Count("pk", filter=SEATED & Q(food_ready_at__isnull=False)),
-            food_ready_at_seating=Count(
-                "pk", filter=SEATED & Q(food_ready_at__lte=F("seated_at_time"))
-            ),
+        .values("which")
+        .annotate(**figures)
+        .order_by()
+    )
+    results = [Summary() for _ in periods]
+    for row in rows:
+        i = row.pop("which")
+        lobby_total = row.pop("lobby_total") or 0.0
+        result = results[i] = Summary(**{k: _plain(v) for k, v in row.items()})
+        result.lobby_mean = lobby_total / result.seated if result.seated else None
+    if not in_the_aggregate():
+        p90 = percentiles(
+            parties(restaurant, span).filter(SEATED), F("actual_wait_minutes"), (0.9,), group=which
         )
-    )
-    lobby_total = figures.pop("lobby_total") or 0.0
-    result = Summary(**{k: _plain(v) for k, v in figures.items()})
-    result.lobby_mean = lobby_total / result.seated if result.seated else None
-    result.p90_wait = (
-        percentiles(parties(restaurant, period).filter(SEATED), F("actual_wait_minutes"), (0.9,))
-        .get(None, {})
-        .get(0.9)
-    )
-    money = items_of(restaurant, period).aggregate(
-        revenue=Coalesce(Sum(LINE_TOTAL, filter=Q(order__seated_at_time__isnull=False)), ZERO, output_field=MONEY),
-        ordered_by_leavers=Coalesce(Sum(LINE_TOTAL, filter=Q(order__status=OrderStatus.CANCELLED)), ZERO, output_field=MONEY),
-        ordered_by_no_shows=Coalesce(Sum(LINE_TOTAL, filter=Q(order__status=OrderStatus.NO_SHOW)), ZERO, output_field=MONEY),
-    )
-    for name, value in money.items():
-        setattr(result, name, _money(value))
-    return result
+        for i, result in enumerate(results):
+            result.p90_wait = p90.get(i, {}).get(0.9)
+    # The money a period at a time: over both at once PostgreSQL would rather read every
+    # dish the restaurant ever sold than look up each party's (twice as slow, for 28 days
+    # with a year of history behind them).
+    for period, result in zip(periods, results):
+        money = items_of(restaurant, period).aggregate(
+            revenue=Coalesce(Sum(LINE_TOTAL, filter=Q(order__seated_at_time__isnull=False)), ZERO, output_field=MONEY),
+            ordered_by_leavers=Coalesce(Sum(LINE_TOTAL, filter=Q(order__status=OrderStatus.CANCELLED)), ZERO, output_field=MONEY),
+            ordered_by_no_shows=Coalesce(Sum(LINE_TOTAL, filter=Q(order__status=OrderStatus.NO_SHOW)), ZERO, output_field=MONEY),
+        )
+        for name, value in money.items():
+            setattr(result, name, _money(value))
+    return results
+
+
+def _float(value):
+    return None if value is None else float(value)
 
 
 def _plain(value):
@@ -290,26 +336,26 @@ class WaitRow:
 
 def waits_by(restaurant, period, group, label):
     """Waits and quote accuracy per group (an expression over the parties, e.g. the hour
-    they joined): two queries."""
-    rows = (
-        parties(restaurant, period)
-        .annotate(g=group)
-        .values("g")
-        .annotate(
-            joined=Count("pk"),
-            seated=Count("pk", filter=SEATED),
-            left=Count("pk", filter=LEFT),
-            no_shows=Count("pk", filter=NO_SHOW),
-            mean_wait=Avg("actual_wait_minutes", filter=SEATED),
-            quote_mae=Avg(Abs(QUOTE_ERROR), filter=SEATED),
-            quote_bias=Avg(QUOTE_ERROR, filter=SEATED),
-            on_time=Count("pk", filter=SEATED & ON_TIME),
+    they joined): one query on PostgreSQL, two elsewhere (the percentile ranked apart)."""
+    figures = dict(
+        joined=Count("pk"),
+        seated=Count("pk", filter=SEATED),
+        left=Count("pk", filter=LEFT),
+        no_shows=Count("pk", filter=NO_SHOW),
+        mean_wait=Avg("actual_wait_minutes", filter=SEATED),
+        quote_mae=Avg(Abs(QUOTE_ERROR), filter=SEATED),
+        quote_bias=Avg(QUOTE_ERROR, filter=SEATED),
+        on_time=Count("pk", filter=SEATED & ON_TIME),
+    )
+    if in_the_aggregate():
+        figures["p90"] = PercentileCont(F("actual_wait_minutes"), 0.9, filter=SEATED)
+    rows = list(parties(restaurant, period).annotate(g=group).values("g").annotate(**figures).order_by("g"))
+    if in_the_aggregate():
+        p90 = {row["g"]: {0.9: _float(row["p90"])} for row in rows}
+    else:
+        p90 = percentiles(
+            parties(restaurant, period).filter(SEATED), F("actual_wait_minutes"), (0.9,), group=group
         )
-        .order_by("g")
-    )
-    p90 = percentiles(
-        parties(restaurant, period).filter(SEATED), F("actual_wait_minutes"), (0.9,), group=group
-    )
     return [
         WaitRow(
             key=int(row["g"]),
@@ -365,21 +411,39 @@ def _minutes_sql(end, start):
 
 
 def idle_tables(restaurant, period):
-    """How long freed tables stood empty while the party who sat there next was already in
-    the queue and not yet told to come (the simulator's "idle freed table", from what was
-    stored). Walk-ins are seated by hand without a party row and are not counted. One query:
-    the next sitting at each table comes from a window function."""
+    """The idle freed tables of one period (see `idle_tables_of`)."""
+    return idle_tables_of(restaurant, [period])[0]
+
+
+def idle_tables_of(restaurant, periods):
+    """[IdleTables] of each of `periods`: how long freed tables stood empty while the party
+    who sat there next was already in the queue and not yet told to come (the simulator's
+    "idle freed table", from what was stored). Walk-ins are seated by hand without a party
+    row and are not counted. One query for all the periods: the next sitting at each table
+    comes from a window function over the sittings of the span they cover.
+
+    A sitting counts in the period its table was freed in, when it started at most a day
+    before that period and the next sitting at its table started at most a day after it
+    (as if each period's sittings were read on their own)."""
     table = Order._meta.db_table
     idle = _minutes_sql("busy_from", "free_from")
+    which, which_params = [], []
+    for i, p in enumerate(periods):
+        which.append(
+            f"WHEN freed >= %s AND freed < %s AND seated >= %s AND seated < %s AND next_seated < %s THEN {i}"
+        )
+        day_after = p.end + timedelta(days=1)
+        which_params += [p.start, p.end, p.start - timedelta(days=1), day_after, day_after]
     sql = f"""
-        SELECT COUNT(*),
+        SELECT which, COUNT(*),
                COALESCE(SUM(CASE WHEN busy_from > free_from THEN {idle} ELSE 0 END), 0),
                COALESCE(SUM(CASE WHEN busy_from > free_from AND {idle} >= 1 THEN 1 ELSE 0 END), 0)
         FROM (
-            SELECT CASE WHEN next_joined > freed THEN next_joined ELSE freed END AS free_from,
+            SELECT CASE {" ".join(which)} END AS which,
+                   CASE WHEN next_joined > freed THEN next_joined ELSE freed END AS free_from,
                    COALESCE(next_notified, next_seated) AS busy_from
             FROM (
-                SELECT completed_at_time AS freed,
+                SELECT seated_at_time AS seated, completed_at_time AS freed,
                        LEAD(seated_at_time) OVER w AS next_seated,
                        LEAD(joined_at) OVER w AS next_joined,
                        LEAD(notified_at) OVER w AS next_notified
@@ -388,22 +452,26 @@ def idle_tables(restaurant, period):
                   AND order_code <> %s AND seated_at_time >= %s AND seated_at_time < %s
                 WINDOW w AS (PARTITION BY table_id ORDER BY seated_at_time, id)
             ) sittings
-            WHERE freed >= %s AND freed < %s AND next_seated IS NOT NULL AND next_seated >= freed
+            WHERE next_seated IS NOT NULL AND next_seated >= freed
         ) freed_tables
+        WHERE which IS NOT NULL
+        GROUP BY which
     """
-    # A sitting that started up to a day before the period can free its table in it; the
+    # A sitting that started up to a day before a period can free its table in it; the
     # next sitting can start up to a day after.
+    first, last = _spanning(periods)
+    results = [IdleTables(freed=0, idle_minutes=0.0, idle_freed=0) for _ in periods]
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
             [
-                restaurant.pk, PAST_VISIT_CODE,
-                period.start - timedelta(days=1), period.end + timedelta(days=1),
-                period.start, period.end,
+                *which_params, restaurant.pk, PAST_VISIT_CODE,
+                first - timedelta(days=1), last + timedelta(days=1),
             ],
         )
-        freed, minutes, idle_freed = cursor.fetchone()
-    return IdleTables(freed=freed or 0, idle_minutes=float(minutes or 0), idle_freed=idle_freed or 0)
+        for i, freed, minutes, idle_freed in cursor.fetchall():
+            results[i] = IdleTables(freed=freed or 0, idle_minutes=float(minutes or 0), idle_freed=idle_freed or 0)
+    return results
 
 
 @dataclass
@@ -422,16 +490,17 @@ class TurnRow:
 
 def table_turns(restaurant, period):
     """Seated to completed, by party size band, against the restaurant's configured usual
-    sitting. Two queries."""
+    sitting. One query on PostgreSQL, two elsewhere."""
     done = parties(restaurant, period).filter(completed_at_time__isnull=False, seated_at_time__isnull=False)
     turn = Minutes(F("completed_at_time"), F("seated_at_time"))
-    rows = (
-        done.annotate(g=size_band_of(), turn=turn)
-        .values("g")
-        .annotate(completed=Count("pk"), mean=Avg("turn"))
-        .order_by("g")
-    )
-    medians = percentiles(done, turn, (0.5,), group=size_band_of())
+    figures = dict(completed=Count("pk"), mean=Avg("turn"))
+    if in_the_aggregate():
+        figures["median"] = PercentileCont(F("turn"), 0.5)
+    rows = list(done.annotate(g=size_band_of(), turn=turn).values("g").annotate(**figures).order_by("g"))
+    if in_the_aggregate():
+        medians = {row["g"]: {0.5: _float(row["median"])} for row in rows}
+    else:
+        medians = percentiles(done, turn, (0.5,), group=size_band_of())
     return [
         TurnRow(
             key=row["g"], label=band_label(row["g"]), completed=row["completed"],
@@ -576,12 +645,13 @@ def prep_by_dish(restaurant, period):
     tickets = parties(restaurant, period).filter(fired_at__isnull=False, food_ready_at__isnull=False)
     prep = Minutes(F("food_ready_at"), F("fired_at"))
     dish = _slowest_dish("menu_item_id")
-    rows = list(
-        tickets.annotate(dish=dish, prep=prep)
-        .filter(dish__isnull=False)
-        .values("dish")
-        .annotate(tickets=Count("pk"), mean=Avg("prep"))
-    )
+    # Tickets without a dish group under None and are dropped here: filtering them out in
+    # the query would look up every ticket's slowest dish a second time.
+    rows = [
+        row
+        for row in tickets.annotate(dish=dish, prep=prep).values("dish").annotate(tickets=Count("pk"), mean=Avg("prep"))
+        if row["dish"] is not None
+    ]
     menu = MenuItem.objects.in_bulk([row["dish"] for row in rows])
     result = [
         DishPrep(

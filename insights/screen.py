@@ -574,8 +574,7 @@ def insights_screen(restaurant, period, now):
     """Everything the page shows for `period`."""
     from .findings import findings
 
-    current = queries.summary(restaurant, period)
-    previous = queries.summary(restaurant, period.previous())
+    current, previous = queries.summaries(restaurant, [period, period.previous()])
     by_hour = queries.waits_by_hour(restaurant, period)
     charts = {
         "waits-by-hour": waits_chart("waits-by-hour", "Waits by hour joined", by_hour, "hour", "Hour joined"),
@@ -588,14 +587,13 @@ def insights_screen(restaurant, period, now):
     charts["demand-forecast"] = forecast_chart(demand)
     done, running = whatif.latest(restaurant)
     charts["what-if"] = what_if_chart(done)
-    idle = queries.idle_tables(restaurant, period)
-    idle_before = queries.idle_tables(restaurant, period.previous())
+    idle, idle_before = queries.idle_tables_of(restaurant, [period, period.previous()])
     late = queries.late_tickets(restaurant, period)
     lost = queries.lost_orders(restaurant, period)
-    published = selectors.published_quote_accuracy(restaurant, now)
     week = selectors.quote_accuracy(
         restaurant, now - timedelta(days=selectors.ACCURACY_DAYS), now
     )
+    published = selectors.published_quote_accuracy(restaurant, now, accuracy=week)
     return {
         "summary": current,
         "previous_summary": previous,

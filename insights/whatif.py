@@ -29,7 +29,7 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Subquery, Sum
 from django.utils import timezone
 
 from orders import clock, selectors, timing
@@ -349,11 +349,17 @@ def run_what_if(restaurant, now=None):
 
 
 def latest(restaurant):
-    """The last finished what-if and any run still going. Two queries at most."""
-    done = (
+    """The last finished what-if and any run still going. One query: the last finished run
+    and the running ones (one at a time per restaurant)."""
+    last_done = (
         WhatIfRun.objects.filter(restaurant=restaurant, status=WhatIfRun.DONE)
         .order_by("-finished_at")
-        .first()
+        .values("pk")[:1]
     )
-    running = WhatIfRun.objects.filter(restaurant=restaurant, status=WhatIfRun.RUNNING).first()
+    runs = list(
+        WhatIfRun.objects.filter(restaurant=restaurant)
+        .filter(Q(pk__in=Subquery(last_done)) | Q(status=WhatIfRun.RUNNING))
+    )
+    done = next((run for run in runs if run.status == WhatIfRun.DONE), None)
+    running = next((run for run in runs if run.status == WhatIfRun.RUNNING), None)
     return done, running

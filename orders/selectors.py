@@ -93,14 +93,16 @@ def quote_accuracy(restaurant, start, end):
     return QuoteAccuracy(seated=figures["seated"], within=figures["within"])
 
 
-def published_quote_accuracy(restaurant, now=None):
+def published_quote_accuracy(restaurant, now=None, *, accuracy=None):
     """The figure the restaurant page shows diners ("Last 7 days: N% of parties were seated
     within 5 minutes of their quote"), or None: hidden by the restaurant's setting (no query
-    then), or too few parties seated to say."""
+    then), or too few parties seated to say. `accuracy`: the last ACCURACY_DAYS' figure up to
+    `now`, when the caller has read it already (no query then either)."""
     if not restaurant.publish_quote_accuracy:
         return None
-    now = now or clock.now()
-    accuracy = quote_accuracy(restaurant, now - timedelta(days=ACCURACY_DAYS), now)
+    if accuracy is None:
+        now = now or clock.now()
+        accuracy = quote_accuracy(restaurant, now - timedelta(days=ACCURACY_DAYS), now)
     return accuracy if accuracy.publishable else None
 
 
